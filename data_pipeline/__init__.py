@@ -1,0 +1,1 @@
+"""Spark stages of ladder: DataFrames in and out, with lakehouse writes and lineage."""

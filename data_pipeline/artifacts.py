@@ -1,0 +1,182 @@
+"""Versioned artifacts that are not Delta tables: MDS shard sets, models, checkpoints, reports.
+
+Each registration appends a row to the ``artifacts`` Delta table: name, version (1, 2, ... per
+name), kind, location, content hash and a JSON manifest, plus the run that made it. A run lists
+it among its outputs as ``artifact:<name>@<version>``, so lineage walks through artifacts and
+tables alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import functions as F
+from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
+
+from data_pipeline.lakehouse import Lakehouse, TableVersion
+
+ARTIFACTS = "artifacts"
+PREFIX = "artifact:"
+
+SCHEMA = StructType(
+    [
+        StructField("name", StringType(), False),
+        StructField("version", LongType(), False),
+        StructField("kind", StringType(), False),
+        StructField("uri", StringType(), False),
+        StructField("content_hash", StringType(), True),
+        StructField("manifest_json", StringType(), True),
+        StructField("run_id", StringType(), True),
+        StructField("stage", StringType(), True),
+        StructField("created_at", TimestampType(), False),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One registered artifact version."""
+
+    name: str
+    version: int
+    kind: str
+    uri: str
+    content_hash: str | None
+    manifest: dict[str, Any]
+    run_id: str | None
+    stage: str | None
+
+    @property
+    def ref(self) -> TableVersion:
+        """How runs list this artifact among their inputs and outputs."""
+        return TableVersion(PREFIX + self.name, self.version)
+
+
+def hash_path(path: str | Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file, or of a folder's files (relative names and contents, sorted)."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        digest.update(str(file.relative_to(path) if file != path else file.name).encode())
+        with open(file, "rb") as f:
+            while block := f.read(chunk):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+class ArtifactRegistry:
+    """Reads and appends the ``artifacts`` table of a lakehouse."""
+
+    def __init__(self, lakehouse: Lakehouse):
+        self.lakehouse = lakehouse
+        self.spark = lakehouse.spark
+
+    def _ensure(self) -> None:
+        if not self.lakehouse.exists(ARTIFACTS):
+            from delta.tables import DeltaTable
+
+            DeltaTable.createIfNotExists(self.spark).location(
+                self.lakehouse.path(ARTIFACTS)
+            ).addColumns(SCHEMA).execute()
+
+    def register(
+        self,
+        name: str,
+        kind: str,
+        uri: str,
+        manifest: dict[str, Any] | None = None,
+        run_id: str | None = None,
+        stage: str | None = None,
+        content_hash: str | None = None,
+    ) -> Artifact:
+        """Append a new version of ``name``. An identical (name, run, stage, hash) is reused."""
+        self._ensure()
+        if content_hash is None and "://" not in uri and os.path.exists(uri):
+            content_hash = hash_path(uri)
+        for existing in self.versions(name):
+            if (existing.run_id, existing.stage, existing.content_hash) == (
+                run_id,
+                stage,
+                content_hash,
+            ) and run_id is not None:
+                return existing
+        version = 1 + max((a.version for a in self.versions(name)), default=0)
+        row = (
+            name,
+            version,
+            kind,
+            uri,
+            content_hash,
+            json.dumps(manifest or {}, sort_keys=True, default=str),
+            run_id,
+            stage,
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        )
+        df = self.spark.createDataFrame([row], SCHEMA)
+        meta = json.dumps({"run_id": run_id, "stage": stage, "artifact": f"{name}@{version}"})
+        (
+            df.write.format("delta")
+            .mode("append")
+            .option("userMetadata", meta)
+            .save(self.lakehouse.path(ARTIFACTS))
+        )
+        return self.get(name, version)
+
+    def versions(self, name: str) -> list[Artifact]:
+        if not self.lakehouse.exists(ARTIFACTS):
+            return []
+        rows = (
+            self.lakehouse.read(ARTIFACTS)
+            .filter(F.col("name") == name)
+            .orderBy("version")
+            .collect()
+        )
+        return [_from_row(r) for r in rows]
+
+    def get(self, name: str, version: int | None = None) -> Artifact:
+        """A version of ``name`` (the latest when None)."""
+        versions = self.versions(name)
+        if not versions:
+            raise FileNotFoundError(f"no artifact named {name!r} in {self.lakehouse.root}")
+        if version is None:
+            return versions[-1]
+        for artifact in versions:
+            if artifact.version == version:
+                return artifact
+        raise FileNotFoundError(
+            f"artifact {name!r} has no version {version}; versions: {[a.version for a in versions]}"
+        )
+
+    def all(self) -> list[Artifact]:
+        if not self.lakehouse.exists(ARTIFACTS):
+            return []
+        return [
+            _from_row(r)
+            for r in self.lakehouse.read(ARTIFACTS).orderBy("name", "version").collect()
+        ]
+
+
+def parse_ref(ref: str) -> tuple[str, int | None]:
+    """``name@version`` or ``name`` (with or without the ``artifact:`` prefix)."""
+    name, version = TableVersion.parse(ref.removeprefix(PREFIX))
+    return name, version
+
+
+def _from_row(row) -> Artifact:
+    return Artifact(
+        row["name"],
+        int(row["version"]),
+        row["kind"],
+        row["uri"],
+        row["content_hash"],
+        json.loads(row["manifest_json"] or "{}"),
+        row["run_id"],
+        row["stage"],
+    )

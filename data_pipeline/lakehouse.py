@@ -1,0 +1,204 @@
+"""The lakehouse: one Delta table per stage output under a root folder or URI.
+
+Writes are atomic (a Delta commit) and idempotent: each write carries ``txnAppId`` =
+``<run_id>/<stage>``, so replaying a run never commits twice, and ``userMetadata`` naming the
+run, its stage, config hash, code version and input versions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
+
+from data_pipeline import schemas
+
+QUARANTINE = "quarantine"
+REJECTS = "rejects"
+RUNS = "runs"
+
+SHARED_TABLES: dict[str, tuple[StructType, tuple[str, ...]]] = {
+    QUARANTINE: (schemas.QUARANTINE, ("stage",)),
+    REJECTS: (schemas.REJECTS, ("stage",)),
+    RUNS: (schemas.RUNS, ()),
+}
+
+
+@dataclass(frozen=True)
+class TableVersion:
+    """A table name and one of its Delta versions."""
+
+    table: str
+    version: int
+
+    def __str__(self) -> str:
+        return f"{self.table}@{self.version}"
+
+    @classmethod
+    def parse(cls, ref: str) -> tuple[str, int | None]:
+        """Parse ``name`` or ``name@version`` into (name, version or None)."""
+        name, _, version = ref.partition("@")
+        if version and not version.isdigit():
+            raise ValueError(f"bad table reference {ref!r}: the version after '@' must be a number")
+        return name, int(version) if version else None
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """What every commit of a stage run records in Delta ``userMetadata``."""
+
+    run_id: str
+    stage: str
+    config_hash: str
+    code_version: str
+    inputs: tuple[TableVersion, ...] = ()
+
+    @property
+    def txn_app_id(self) -> str:
+        return f"{self.run_id}/{self.stage}"
+
+    def user_metadata(self) -> str:
+        return json.dumps(
+            {
+                "run_id": self.run_id,
+                "stage": self.stage,
+                "config_hash": self.config_hash,
+                "code_version": self.code_version,
+                "inputs": [str(t) for t in self.inputs],
+            },
+            sort_keys=True,
+        )
+
+
+@dataclass
+class TableWrite:
+    """One table written by a stage.
+
+    ``replace_where`` replaces only the matching rows (e.g. the sources this run processed);
+    ``mode='overwrite'`` without it replaces the whole table; ``append`` adds rows.
+    """
+
+    table: str
+    df: DataFrame
+    mode: Literal["overwrite", "append"] = "overwrite"
+    replace_where: str | None = None
+    partition_by: Sequence[str] = field(default_factory=tuple)
+    schema: StructType | None = None
+
+
+class Lakehouse:
+    """Delta tables under ``root`` (a local folder or any Spark-writable URI)."""
+
+    def __init__(self, root: str, spark: SparkSession):
+        self.root = root.rstrip("/")
+        if "://" not in self.root:
+            self.root = os.path.abspath(self.root)
+        self.spark = spark
+
+    def path(self, table: str) -> str:
+        return f"{self.root}/{table}"
+
+    def exists(self, table: str) -> bool:
+        return DeltaTable.isDeltaTable(self.spark, self.path(table))
+
+    def latest_version(self, table: str) -> int | None:
+        if not self.exists(table):
+            return None
+        row = DeltaTable.forPath(self.spark, self.path(table)).history(1).select("version").first()
+        return int(row[0])
+
+    def read(self, table: str, version: int | None = None) -> DataFrame:
+        if not self.exists(table):
+            raise FileNotFoundError(f"table {table!r} does not exist under {self.root}")
+        reader = self.spark.read.format("delta")
+        if version is not None:
+            reader = reader.option("versionAsOf", version)
+        return reader.load(self.path(table))
+
+    def history(self, table: str, limit: int | None = None) -> list[dict]:
+        """Delta history rows (newest first) as dicts with version, timestamp and metadata."""
+        hist = DeltaTable.forPath(self.spark, self.path(table)).history(limit)
+        rows = hist.select(
+            "version", "timestamp", "operation", "userMetadata", "operationMetrics"
+        ).collect()
+        return [row.asDict() for row in rows]
+
+    def ensure_table(self, table: str) -> None:
+        """Create a shared table (quarantine, rejects, runs) with its schema if it is missing."""
+        schema, partitions = SHARED_TABLES[table]
+        if self.exists(table):
+            return
+        builder = DeltaTable.createIfNotExists(self.spark).location(self.path(table))
+        builder = builder.addColumns(schema)
+        if partitions:
+            builder = builder.partitionedBy(*partitions)
+        builder.execute()
+
+    def write(self, spec: TableWrite, commit: CommitInfo) -> TableVersion:
+        """Commit ``spec`` atomically; a replay of the same run and stage commits nothing."""
+        schema = spec.schema or SHARED_TABLES.get(spec.table, (None,))[0]
+        if spec.table in SHARED_TABLES:
+            self.ensure_table(spec.table)
+        df = conform(spec.df, schema) if schema is not None else spec.df
+        df = _fault_injection_delay(df)
+        writer = (
+            df.write.format("delta")
+            .mode(spec.mode)
+            .option("userMetadata", commit.user_metadata())
+            .option("txnAppId", commit.txn_app_id)
+            .option("txnVersion", 1)
+        )
+        if spec.replace_where:
+            writer = writer.option("replaceWhere", spec.replace_where)
+        if spec.partition_by and not self.exists(spec.table):
+            writer = writer.partitionBy(*spec.partition_by)
+        writer.save(self.path(spec.table))
+        return TableVersion(spec.table, self.version_written_by(spec.table, commit))
+
+    def version_written_by(self, table: str, commit: CommitInfo) -> int:
+        """The version that ``commit``'s run and stage wrote to ``table``."""
+        hist = DeltaTable.forPath(self.spark, self.path(table)).history()
+        marker = f'"run_id": "{commit.run_id}"'
+        stage = f'"stage": "{commit.stage}"'
+        row = (
+            hist.filter(F.col("userMetadata").contains(marker))
+            .filter(F.col("userMetadata").contains(stage))
+            .agg(F.max("version"))
+            .first()
+        )
+        if row is None or row[0] is None:
+            raise RuntimeError(f"no commit of run {commit.txn_app_id} found in {table}")
+        return int(row[0])
+
+
+def conform(df: DataFrame, schema: StructType) -> DataFrame:
+    """Select and cast ``df``'s columns to ``schema``; a missing column is a clear error."""
+    missing = [f.name for f in schema.fields if f.name not in df.columns]
+    if missing:
+        raise ValueError(f"DataFrame lacks columns {missing} required by the table schema")
+    return df.select([F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
+
+
+def _fault_injection_delay(df: DataFrame) -> DataFrame:
+    """Test hook: ``LADDER_FAULT_WRITE_DELAY_S`` slows every written partition down.
+
+    It lets a test kill the driver while a write is half done (data files on disk, no commit).
+    """
+    delay = float(os.environ.get("LADDER_FAULT_WRITE_DELAY_S", "0") or 0)
+    if delay <= 0:
+        return df
+
+    def slow(batches):
+        for batch in batches:
+            time.sleep(delay)
+            yield batch
+
+    return df.mapInArrow(slow, df.schema)

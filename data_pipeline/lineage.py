@@ -1,0 +1,275 @@
+"""The ``runs`` table and lineage queries.
+
+One row per (run_id, stage): status, resolved config and its hash, code version, cache key,
+input and output table versions, counts and timings. Data stages, training runs and evaluations
+all record themselves here, so one query walks from a score back to raw files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from delta.tables import DeltaTable
+from pyspark.sql import functions as F
+from pyspark.sql.utils import AnalysisException
+
+from data_pipeline import schemas
+from data_pipeline.lakehouse import RUNS, Lakehouse, TableVersion
+
+RUNNING, SUCCEEDED, FAILED, SKIPPED = "running", "succeeded", "failed", "skipped"
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """``ladder <version>+g<sha>[.dirty]``: the package version plus the git commit, if any."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        base = f"ladder {version('ladder')}"
+    except PackageNotFoundError:
+        base = "ladder unknown"
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(repo),
+                "status",
+                "--porcelain",
+                "--",
+                "data_pipeline",
+                "training",
+                "evaluation",
+                "flows",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return base
+    return f"{base}+g{sha}{'.dirty' if dirty else ''}"
+
+
+@dataclass
+class RunRecord:
+    """One stage run as stored in the ``runs`` table."""
+
+    run_id: str
+    stage: str
+    status: str = RUNNING
+    flow_run_id: str | None = None
+    config_json: str = "{}"
+    config_hash: str = ""
+    code_version: str = field(default_factory=code_version)
+    cache_key: str = ""
+    inputs: list[TableVersion] = field(default_factory=list)
+    outputs: list[TableVersion] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    ended_at: dt.datetime | None = None
+    duration_s: float | None = None
+    error: str | None = None
+
+    def as_row(self) -> tuple:
+        return (
+            self.run_id,
+            self.stage,
+            self.status,
+            self.flow_run_id,
+            self.config_json,
+            self.config_hash,
+            self.code_version,
+            self.cache_key,
+            [(t.table, t.version) for t in self.inputs],
+            [(t.table, t.version) for t in self.outputs],
+            {k: int(v) for k, v in self.counts.items()},
+            _naive_utc(self.started_at),
+            _naive_utc(self.ended_at),
+            self.duration_s,
+            self.error,
+        )
+
+    @classmethod
+    def from_row(cls, row) -> RunRecord:
+        d = row.asDict()
+        d["inputs"] = [TableVersion(t["table"], t["version"]) for t in d["inputs"] or []]
+        d["outputs"] = [TableVersion(t["table"], t["version"]) for t in d["outputs"] or []]
+        d["counts"] = dict(d["counts"] or {})
+        return cls(**d)
+
+    @property
+    def config(self) -> dict:
+        return json.loads(self.config_json or "{}")
+
+
+def _naive_utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+class RunLog:
+    """Reads and writes the ``runs`` table of a lakehouse."""
+
+    def __init__(self, lakehouse: Lakehouse):
+        self.lakehouse = lakehouse
+        self.spark = lakehouse.spark
+
+    def upsert(self, record: RunRecord, attempts: int = 8) -> None:
+        """Insert or update the row of (run_id, stage); retried on concurrent-commit conflicts."""
+        self.lakehouse.ensure_table(RUNS)
+        df = self.spark.createDataFrame([record.as_row()], schemas.RUNS)
+        meta = json.dumps({"run_id": record.run_id, "stage": record.stage, "status": record.status})
+        for attempt in range(attempts):
+            try:
+                table = DeltaTable.forPath(self.spark, self.lakehouse.path(RUNS))
+                self.spark.conf.set("spark.databricks.delta.commitInfo.userMetadata", meta)
+                (
+                    table.alias("r")
+                    .merge(df.alias("n"), "r.run_id = n.run_id AND r.stage = n.stage")
+                    .whenMatchedUpdateAll()
+                    .whenNotMatchedInsertAll()
+                    .execute()
+                )
+                return
+            except Exception as err:  # Delta raises concurrent-modification errors via py4j
+                if "Concurrent" not in type(err).__name__ + str(err) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+            finally:
+                self.spark.conf.unset("spark.databricks.delta.commitInfo.userMetadata")
+
+    def get(self, run_id: str, stage: str) -> RunRecord | None:
+        if not self.lakehouse.exists(RUNS):
+            return None
+        rows = (
+            self.lakehouse.read(RUNS)
+            .filter((F.col("run_id") == run_id) & (F.col("stage") == stage))
+            .collect()
+        )
+        return RunRecord.from_row(rows[0]) if rows else None
+
+    def find_cached(self, stage: str, cache_key: str) -> RunRecord | None:
+        """The latest succeeded run of ``stage`` with ``cache_key``, if any."""
+        if not self.lakehouse.exists(RUNS):
+            return None
+        rows = (
+            self.lakehouse.read(RUNS)
+            .filter(
+                (F.col("stage") == stage)
+                & (F.col("cache_key") == cache_key)
+                & (F.col("status") == SUCCEEDED)
+            )
+            .orderBy(F.col("ended_at").desc())
+            .limit(1)
+            .collect()
+        )
+        return RunRecord.from_row(rows[0]) if rows else None
+
+    def all(self) -> list[RunRecord]:
+        if not self.lakehouse.exists(RUNS):
+            return []
+        rows = self.lakehouse.read(RUNS).orderBy("started_at").collect()
+        return [RunRecord.from_row(r) for r in rows]
+
+    def producer_of(self, table: str, version: int) -> RunRecord | None:
+        """The run whose outputs include ``table@version``."""
+        if not self.lakehouse.exists(RUNS):
+            return None
+        try:
+            rows = (
+                self.lakehouse.read(RUNS)
+                .filter(
+                    F.exists("outputs", lambda o: (o["table"] == table) & (o["version"] == version))
+                )
+                .collect()
+            )
+        except AnalysisException:
+            return None
+        return RunRecord.from_row(rows[0]) if rows else None
+
+
+@dataclass
+class LineageNode:
+    """A table version, the run that produced it, and the lineage of that run's inputs."""
+
+    table_version: TableVersion
+    run: RunRecord | None
+    parents: list[LineageNode]
+    contributing_runs: list[tuple[str, str]] = field(default_factory=list)
+
+
+def lineage(
+    lakehouse: Lakehouse, table: str, version: int | None = None, depth: int = 20
+) -> LineageNode:
+    """Walk from ``table@version`` (latest when None) back through the runs that made it."""
+    from data_pipeline.artifacts import PREFIX, ArtifactRegistry
+
+    is_artifact = table.startswith(PREFIX)
+    if version is None:
+        version = (
+            ArtifactRegistry(lakehouse).get(table.removeprefix(PREFIX)).version
+            if is_artifact
+            else lakehouse.latest_version(table)
+        )
+        if version is None:
+            raise FileNotFoundError(f"table {table!r} does not exist under {lakehouse.root}")
+    log = RunLog(lakehouse)
+    run = log.producer_of(table, version)
+    contributing: list[tuple[str, str]] = []
+    if not is_artifact:
+        df = lakehouse.read(table, version)
+        if {"source", "run_id"} <= set(df.columns):
+            contributing = sorted(
+                (r["source"], r["run_id"])
+                for r in df.select("source", "run_id").distinct().collect()
+            )
+    parents = []
+    if run is not None and depth > 0:
+        parents = [lineage(lakehouse, t.table, t.version, depth - 1) for t in run.inputs]
+    return LineageNode(TableVersion(table, version), run, parents, contributing)
+
+
+def format_lineage(node: LineageNode, indent: int = 0) -> str:
+    """Render a lineage tree as indented text."""
+    pad = "  " * indent
+    lines = [f"{pad}{node.table_version}"]
+    run = node.run
+    if run is None:
+        lines.append(f"{pad}  (no run recorded for this version)")
+    else:
+        lines.append(
+            f"{pad}  made by run {run.run_id} stage {run.stage} [{run.status}] "
+            f"at {run.started_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
+        lines.append(f"{pad}  code {run.code_version}  config {run.config_hash}")
+        if run.counts:
+            counts = ", ".join(f"{k}={v}" for k, v in sorted(run.counts.items()))
+            lines.append(f"{pad}  counts: {counts}")
+        lines.append(f"{pad}  config: {run.config_json}")
+        outputs = ", ".join(str(t) for t in run.outputs)
+        lines.append(f"{pad}  outputs of that run: {outputs}")
+    if node.contributing_runs:
+        rows = ", ".join(f"{src} <- {rid}" for src, rid in node.contributing_runs)
+        lines.append(f"{pad}  rows by source <- run: {rows}")
+    if run is not None and not run.inputs:
+        lines.append(f"{pad}  inputs: raw files (see config sources)")
+    for parent in node.parents:
+        lines.append(f"{pad}  input:")
+        lines.append(format_lineage(parent, indent + 2))
+    return "\n".join(lines)

@@ -1,0 +1,287 @@
+"""Common plumbing of the readers: splits, raw rows and their Arrow batches.
+
+A reader turns one ``Split`` (a file, or a byte range or row-group range of one) into rows of
+three kinds:
+
+- ``doc``: a readable record (text, url, metadata);
+- ``bad``: a record that could not be read, with a snake_case ``reason`` and the error;
+- ``end``: one per split, last, with the number of records the reader saw and, when the file
+  broke part way (a truncated archive), the error: the stage then quarantines that split's docs.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+
+import pyarrow as pa
+
+from data_pipeline.config import SourceConfig
+
+DOC, BAD, END = "doc", "bad", "end"
+
+RAW_SCHEMA = pa.schema(
+    [
+        ("kind", pa.string()),
+        ("source", pa.string()),
+        ("file", pa.string()),
+        ("location", pa.string()),
+        ("ordinal", pa.int64()),
+        ("text", pa.string()),
+        ("url", pa.string()),
+        ("metadata", pa.map_(pa.string(), pa.string())),
+        ("reason", pa.string()),
+        ("error", pa.string()),
+        ("raw", pa.string()),
+        ("split_id", pa.string()),
+        ("records", pa.int64()),
+    ]
+)
+
+RAW_PREVIEW_CHARS = 1024
+
+
+@dataclass(frozen=True)
+class Split:
+    """A unit of reading work: a whole file, or a [start, end) range of bytes or row groups."""
+
+    source: str
+    path: str
+    format: str
+    start: int = 0
+    end: int = -1
+    size: int = 0
+
+    @property
+    def split_id(self) -> str:
+        return f"{self.path}[{self.start}:{self.end}]"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ReadOptions:
+    """Limits that apply while reading (see ``IngestConfig``)."""
+
+    max_doc_chars: int
+    max_record_bytes: int
+
+
+class RowBuffer:
+    """Collects raw rows column-wise and emits Arrow record batches of ``RAW_SCHEMA``."""
+
+    def __init__(self, split: Split, batch_rows: int = 2048):
+        self.split = split
+        self.batch_rows = batch_rows
+        self.columns: dict[str, list] = {f.name: [] for f in RAW_SCHEMA}
+        self.records = 0
+
+    def _add(self, **values) -> None:
+        for name, column in self.columns.items():
+            column.append(values.get(name))
+
+    def doc(
+        self,
+        location: str,
+        ordinal: int,
+        text: str,
+        url: str | None,
+        metadata: dict[str, str] | None,
+    ) -> None:
+        self.records += 1
+        self._add(
+            kind=DOC,
+            source=self.split.source,
+            file=self.split.path,
+            location=location,
+            ordinal=ordinal,
+            text=text,
+            url=url,
+            metadata=list((metadata or {}).items()),
+            split_id=self.split.split_id,
+        )
+
+    def bad(
+        self,
+        location: str,
+        ordinal: int,
+        reason: str,
+        error: str,
+        raw: str | bytes | None = None,
+        counts_as_record: bool = True,
+    ) -> None:
+        if counts_as_record:
+            self.records += 1
+        if isinstance(raw, bytes):
+            raw = raw[: RAW_PREVIEW_CHARS * 4].decode("utf-8", errors="replace")
+        self._add(
+            kind=BAD,
+            source=self.split.source,
+            file=self.split.path,
+            location=location,
+            ordinal=ordinal,
+            reason=reason,
+            error=error,
+            raw=None if raw is None else raw[:RAW_PREVIEW_CHARS],
+            split_id=self.split.split_id,
+        )
+
+    def end(self, error: str | None = None, reason: str | None = None) -> None:
+        self._add(
+            kind=END,
+            source=self.split.source,
+            file=self.split.path,
+            location="split",
+            ordinal=-1,
+            reason=reason,
+            error=error,
+            split_id=self.split.split_id,
+            records=self.records,
+        )
+
+    def full(self) -> bool:
+        return len(self.columns["kind"]) >= self.batch_rows
+
+    def flush(self) -> pa.RecordBatch | None:
+        if not self.columns["kind"]:
+            return None
+        batch = pa.RecordBatch.from_pydict(self.columns, schema=RAW_SCHEMA)
+        self.columns = {f.name: [] for f in RAW_SCHEMA}
+        return batch
+
+
+class SplitReader:
+    """Base of all readers: ``plan`` cuts files into splits, ``read`` fills a RowBuffer."""
+
+    format: str = ""
+
+    def __init__(self, source: SourceConfig, options: ReadOptions):
+        self.source = source
+        self.options = options
+
+    def plan(self, path: str, target_bytes: int) -> list[Split]:
+        return [Split(self.source.name, path, self.format, 0, -1, _size(path))]
+
+    def read(self, split: Split, out: RowBuffer) -> Iterator[pa.RecordBatch]:
+        raise NotImplementedError
+
+    def check_text(
+        self, out: RowBuffer, location: str, ordinal: int, text, url, metadata, raw=None
+    ) -> None:
+        """Route one extracted record: a doc, or a bad row for empty, wrong-type or giant text."""
+        if text is None:
+            out.bad(
+                location,
+                ordinal,
+                "missing_text_field",
+                f"no field {self.source.text_field!r} in record",
+                raw,
+            )
+        elif not isinstance(text, str):
+            out.bad(
+                location,
+                ordinal,
+                "wrong_type",
+                f"field {self.source.text_field!r} is {type(text).__name__}, not a string",
+                raw,
+            )
+        elif not text.strip():
+            out.bad(location, ordinal, "empty_text", "text is empty or whitespace only", raw)
+        elif len(text) > self.options.max_doc_chars:
+            out.bad(
+                location,
+                ordinal,
+                "too_large",
+                f"text has {len(text):,} chars, over max_doc_chars={self.options.max_doc_chars:,}",
+                text[:RAW_PREVIEW_CHARS],
+            )
+        else:
+            out.doc(location, ordinal, text, url, metadata)
+
+    def batches(self, split: Split) -> Iterator[pa.RecordBatch]:
+        """Read ``split`` into Arrow batches; any unexpected error ends the split as broken."""
+        out = RowBuffer(split)
+        try:
+            yield from self.read(split, out)
+        except Exception as err:  # a broken file must never kill the job: record it
+            out.end(error=f"{type(err).__name__}: {err}", reason=_file_reason(err))
+        else:
+            out.end()
+        last = out.flush()
+        if last is not None:
+            yield last
+
+
+def _file_reason(err: Exception) -> str:
+    text = f"{type(err).__name__} {err}".lower()
+    if isinstance(err, FileNotFoundError):
+        return "missing_file"
+    if isinstance(err, EOFError) or "truncat" in text or "end of" in text or "eof" in text:
+        return "truncated_file"
+    return "unreadable_file"
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def expand_paths(pattern: str) -> list[str]:
+    """Files matched by a path, glob or folder (recursive for folders), sorted."""
+    if any(ch in pattern for ch in "*?["):
+        matches = glob.glob(pattern, recursive=True)
+    elif os.path.isdir(pattern):
+        matches = [
+            os.path.join(root, name) for root, _, names in os.walk(pattern) for name in names
+        ]
+    else:
+        matches = [pattern] if os.path.exists(pattern) else []
+    return sorted(p for p in matches if os.path.isfile(p) and not _hidden(p))
+
+
+def _hidden(path: str) -> bool:
+    return os.path.basename(path).startswith((".", "_"))
+
+
+def get_reader(source: SourceConfig, options: ReadOptions) -> SplitReader:
+    """The reader for ``source.format``."""
+    from data_pipeline.readers import arrow_dir, jsonl, parquet, text_dir, warc
+
+    readers: dict[str, type[SplitReader]] = {
+        "jsonl": jsonl.JsonlReader,
+        "parquet": parquet.ParquetReader,
+        "text": text_dir.TextFileReader,
+        "warc": warc.WarcReader,
+        "wet": warc.WarcReader,
+        "arrow": arrow_dir.ArrowDirReader,
+    }
+    return readers[source.format](source, options)
+
+
+def plan_splits(
+    source: SourceConfig,
+    options: ReadOptions,
+    target_bytes: int,
+    paths: Iterable[str] | None = None,
+) -> list[Split]:
+    """Cut the files of ``source`` into splits of about ``target_bytes``."""
+    reader = get_reader(source, options)
+    files = list(paths) if paths is not None else reader_files(source)
+    splits: list[Split] = []
+    for path in files:
+        splits.extend(reader.plan(path, target_bytes))
+    return splits
+
+
+def reader_files(source: SourceConfig) -> list[str]:
+    """The files a source's ``path`` names (an Arrow folder is listed by its reader)."""
+    if source.format == "arrow":
+        from data_pipeline.readers.arrow_dir import arrow_files
+
+        return arrow_files(source.path)
+    return expand_paths(source.path)

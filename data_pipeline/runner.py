@@ -1,0 +1,165 @@
+"""Runs one stage with everything around it: pinned inputs, caching, atomic writes, lineage.
+
+Every stage goes through ``run_stage``; stage code only turns input DataFrames into outputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from data_pipeline.config import stable_hash
+from data_pipeline.lakehouse import CommitInfo, Lakehouse, TableVersion
+from data_pipeline.lineage import FAILED, RUNNING, SKIPPED, SUCCEEDED, RunLog, RunRecord
+from data_pipeline.project import ProjectConfig
+from data_pipeline.spark import get_spark
+from data_pipeline.stages.registry import ProgressFn, StageContext, get_stage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StageResult:
+    """The run record of a stage run, whether it was skipped, and report extras."""
+
+    run: RunRecord
+    skipped: bool = False
+    reason: str = ""
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def outputs(self) -> dict[str, TableVersion]:
+        return {t.table: t for t in self.run.outputs}
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: UTC timestamp plus random suffix."""
+    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+def open_lakehouse(project: ProjectConfig) -> Lakehouse:
+    return Lakehouse(project.lakehouse, get_spark(project.spark))
+
+
+def resolve_inputs(
+    lakehouse: Lakehouse, tables: tuple[str, ...], pinned: dict[str, int] | None
+) -> dict[str, TableVersion]:
+    """Pin each input table to the requested version, or to its latest one."""
+    pinned = pinned or {}
+    unknown = set(pinned) - set(tables)
+    if unknown:
+        raise ValueError(f"inputs {sorted(unknown)} are not inputs of this stage {list(tables)}")
+    resolved = {}
+    for table in tables:
+        version = pinned.get(table, lakehouse.latest_version(table))
+        if version is None:
+            raise FileNotFoundError(
+                f"input table {table!r} does not exist under {lakehouse.root}: "
+                "run the stage that produces it first"
+            )
+        resolved[table] = TableVersion(table, version)
+    return resolved
+
+
+def run_stage(
+    project: ProjectConfig,
+    stage: str,
+    *,
+    run_id: str | None = None,
+    inputs: dict[str, int] | None = None,
+    force: bool = False,
+    progress: ProgressFn | None = None,
+    flow_run_id: str | None = None,
+    config_override: Any = None,
+) -> StageResult:
+    """Run ``stage`` of ``project`` and record it in the ``runs`` table.
+
+    - The same ``run_id`` replayed after success returns the recorded run (nothing is written
+      twice); after a failure or a kill it runs again, keeping the run's original start time.
+    - Unless ``force``, a stage whose cache key (inputs, resolved config, code version and input
+      fingerprint) matches an earlier successful run is skipped and that run's outputs reused.
+    """
+    spec = get_stage(stage)
+    lakehouse = open_lakehouse(project)
+    runs = RunLog(lakehouse)
+    run_id = run_id or new_run_id()
+    config = config_override if config_override is not None else project.stage_config(stage)
+    existing = runs.get(run_id, stage)
+    if existing is not None and existing.status in (SUCCEEDED, SKIPPED):
+        log.info("%s: run %s already %s; nothing to do", stage, run_id, existing.status)
+        return StageResult(existing, skipped=True, reason=f"run {run_id} already recorded")
+    ctx = StageContext(
+        spark=lakehouse.spark,
+        lakehouse=lakehouse,
+        project=project,
+        config=config,
+        run_id=run_id,
+        started_at=existing.started_at if existing else dt.datetime.now(dt.UTC),
+        inputs=resolve_inputs(lakehouse, spec.input_tables(config), inputs),
+        progress=progress or (lambda message, fraction: log.info("%s: %s", stage, message)),
+    )
+    view = spec.config_view(ctx) if spec.config_view else config.model_dump(mode="json")
+    config_hash = stable_hash(view)
+    record = RunRecord(
+        run_id=run_id,
+        stage=stage,
+        flow_run_id=flow_run_id,
+        config_json=json.dumps(view, sort_keys=True),
+        config_hash=config_hash,
+        inputs=list(ctx.inputs.values()),
+        started_at=ctx.started_at,
+    )
+    fingerprint = spec.fingerprint(ctx) if spec.fingerprint else None
+    record.cache_key = stable_hash(
+        [stage, config_hash, record.code_version, [str(t) for t in record.inputs], fingerprint]
+    )
+    if not force:
+        cached = runs.find_cached(stage, record.cache_key)
+        if cached is not None and _outputs_exist(lakehouse, cached):
+            record.status, record.outputs, record.counts = SKIPPED, cached.outputs, cached.counts
+            record.ended_at, record.duration_s = dt.datetime.now(dt.UTC), 0.0
+            record.error = f"cache hit: same inputs, config and code as run {cached.run_id}"
+            runs.upsert(record)
+            log.info("%s: skipped, %s", stage, record.error)
+            return StageResult(record, skipped=True, reason=record.error)
+    record.status = RUNNING
+    runs.upsert(record)
+    clock = time.perf_counter()
+    try:
+        output = spec.run(ctx)
+        commit = CommitInfo(run_id, stage, config_hash, record.code_version, tuple(record.inputs))
+        written: dict[str, TableVersion] = {}
+        for write in output.writes:
+            written[write.table] = lakehouse.write(write, commit)
+            ctx.progress(f"committed {written[write.table]}", None)
+        if output.verify:
+            output.verify(written)
+        for df in output.persisted:
+            df.unpersist()
+    except BaseException as err:
+        record.status, record.error = FAILED, f"{type(err).__name__}: {err}"[:4000]
+        record.ended_at = dt.datetime.now(dt.UTC)
+        record.duration_s = time.perf_counter() - clock
+        try:
+            runs.upsert(record)
+        except Exception:  # recording the failure must not hide the original error
+            log.exception("could not record the failure of %s/%s", run_id, stage)
+        raise
+    record.status, record.outputs, record.counts = SUCCEEDED, list(written.values()), output.counts
+    record.ended_at = dt.datetime.now(dt.UTC)
+    record.duration_s = time.perf_counter() - clock
+    runs.upsert(record)
+    return StageResult(record, report=output.report)
+
+
+def _outputs_exist(lakehouse: Lakehouse, run: RunRecord) -> bool:
+    for table in run.outputs:
+        latest = lakehouse.latest_version(table.table)
+        if latest is None or latest < table.version:
+            return False
+    return bool(run.outputs)

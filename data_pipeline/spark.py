@@ -1,0 +1,119 @@
+"""Spark session factory: local by default, a cluster by URL, Delta Lake always on.
+
+One session per process is reused. Under ``spark-submit`` the session that already exists is
+taken as it is (the cluster's settings win).
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import time
+
+from pyspark.sql import SparkSession
+
+from data_pipeline.config import SparkSettings
+
+log = logging.getLogger(__name__)
+
+DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
+DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+
+_session: SparkSession | None = None
+last_start_seconds: float | None = None
+
+
+def delta_maven_coordinates() -> list[str]:
+    """Maven coordinates of the Delta jars matching the installed delta-spark package."""
+    from delta.pip_utils import configure_spark_with_delta_pip
+
+    builder = configure_spark_with_delta_pip(SparkSession.builder)
+    return builder._options.get("spark.jars.packages", "").split(",")
+
+
+def _jar_list(jars_dir: str) -> str:
+    jars = sorted(glob.glob(os.path.join(jars_dir, "*.jar")))
+    if not jars:
+        raise FileNotFoundError(
+            f"Spark jars folder {jars_dir!r} holds no .jar files; "
+            f"run infra/fetch_jars.sh {jars_dir}"
+        )
+    return ",".join(jars)
+
+
+def build_session(settings: SparkSettings) -> SparkSession:
+    """Create (or return the active) Spark session with Delta configured."""
+    global _session, last_start_seconds
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        _session = active
+        return active
+    settings = settings.with_env()
+    started = time.perf_counter()
+    python = os.environ.get("PYSPARK_PYTHON") or _current_python()
+    os.environ.setdefault("PYSPARK_PYTHON", python)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", python)
+    builder = (
+        SparkSession.builder.master(settings.master)
+        .appName(settings.app_name)
+        .config("spark.driver.memory", settings.driver_memory)
+        .config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
+        .config("spark.ui.enabled", str(settings.ui).lower())
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.extensions", DELTA_EXTENSION)
+        .config("spark.sql.catalog.spark_catalog", DELTA_CATALOG)
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.databricks.delta.snapshotPartitions", "2")
+        .config("spark.databricks.delta.properties.defaults.checkpointInterval", "50")
+        .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2")
+        .config("spark.python.worker.reuse", "true")
+    )
+    if settings.jars_dir:
+        builder = builder.config("spark.jars", _jar_list(settings.jars_dir))
+    else:
+        builder = builder.config("spark.jars.packages", ",".join(delta_maven_coordinates()))
+        if settings.ivy_dir:
+            builder = builder.config("spark.jars.ivy", settings.ivy_dir)
+    for key, value in settings.conf.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel(settings.log_level)
+    last_start_seconds = time.perf_counter() - started
+    log.info(
+        "Spark %s started in %.1fs (master %s)",
+        session.version,
+        last_start_seconds,
+        settings.master,
+    )
+    _session = session
+    return session
+
+
+def get_spark(settings: SparkSettings | None = None) -> SparkSession:
+    """Return this process's Spark session, creating it from ``settings`` on first use."""
+    if _session is not None and _session_alive(_session):
+        return _session
+    return build_session(settings or SparkSettings())
+
+
+def stop_spark() -> None:
+    """Stop the session of this process, if any."""
+    global _session
+    if _session is not None:
+        _session.stop()
+        _session = None
+
+
+def _session_alive(session: SparkSession) -> bool:
+    try:
+        return not session.sparkContext._jsc.sc().isStopped()
+    except Exception:
+        return False
+
+
+def _current_python() -> str:
+    import sys
+
+    return sys.executable

@@ -1,0 +1,89 @@
+"""The stage registry: each stage declares its config model, inputs and run function."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+
+from data_pipeline.config import StrictModel
+from data_pipeline.lakehouse import Lakehouse, TableVersion, TableWrite
+
+ProgressFn = Callable[[str, float | None], None]
+
+
+def _no_progress(message: str, fraction: float | None) -> None:
+    return None
+
+
+@dataclass
+class StageContext:
+    """What a stage function gets: Spark, the lakehouse, its typed config and pinned inputs."""
+
+    spark: SparkSession
+    lakehouse: Lakehouse
+    project: Any
+    config: Any
+    run_id: str
+    started_at: dt.datetime
+    inputs: dict[str, TableVersion] = field(default_factory=dict)
+    progress: ProgressFn = _no_progress
+
+    def read(self, table: str) -> DataFrame:
+        """The pinned version of one of the stage's input tables."""
+        pinned = self.inputs[table]
+        return self.lakehouse.read(table, pinned.version)
+
+
+@dataclass
+class StageOutput:
+    """Tables to commit (in order; the main output last), counts, and extras for reports.
+
+    ``verify`` runs after the commits with the written versions and raises if the committed
+    data does not add up. ``persisted`` DataFrames are unpersisted once everything is written.
+    """
+
+    writes: list[TableWrite]
+    counts: dict[str, int]
+    report: dict[str, Any] = field(default_factory=dict)
+    verify: Callable[[dict[str, TableVersion]], None] | None = None
+    persisted: list[DataFrame] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """A registered stage."""
+
+    name: str
+    config_model: type[StrictModel]
+    run: Callable[[StageContext], StageOutput]
+    inputs: tuple[str, ...] | Callable[[Any], tuple[str, ...]] = ()
+    outputs: tuple[str, ...] = ()
+    description: str = ""
+    config_view: Callable[[StageContext], dict] | None = None
+    fingerprint: Callable[[StageContext], Any] | None = None
+
+    def input_tables(self, config: Any) -> tuple[str, ...]:
+        """Tables this stage reads; a callable ``inputs`` derives them from the config."""
+        return self.inputs(config) if callable(self.inputs) else self.inputs
+
+
+STAGES: dict[str, StageSpec] = {}
+
+
+def register_stage(spec: StageSpec) -> StageSpec:
+    if spec.name in STAGES and STAGES[spec.name] is not spec:
+        raise ValueError(f"stage {spec.name!r} registered twice")
+    STAGES[spec.name] = spec
+    return spec
+
+
+def get_stage(name: str) -> StageSpec:
+    from data_pipeline import stages  # noqa: F401 - importing registers the built-in stages
+
+    if name not in STAGES:
+        raise KeyError(f"unknown stage {name!r}; known stages: {sorted(STAGES)}")
+    return STAGES[name]

@@ -1,0 +1,1 @@
+"""Thin Prefect flows and the ``ladder`` command line; all real work lives in the packages."""

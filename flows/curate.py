@@ -1,0 +1,55 @@
+"""The curate flow: the data stages of the project's ``pipeline`` list, in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+
+from data_pipeline.project import load_project
+from data_pipeline.runner import new_run_id
+from flows.stage_tasks import stage_task
+
+
+@flow(name="curate", log_prints=True)
+def curate(
+    config: str = "conf/pipeline.yaml",
+    sources: list[str] | None = None,
+    force: bool = False,
+    run_id: str | None = None,
+    stages: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Run ingest and the following data stages; each stage is a task with its own artifact.
+
+    ``sources`` limits ingest to some sources; ``stages`` limits the chain (default: the
+    ``pipeline`` list of the config); ``force`` ignores the stage cache.
+    """
+    project = load_project(config)
+    run_id = run_id or new_run_id()
+    chain = stages or project.pipeline
+    overrides = (
+        {
+            "stages": {
+                **project.stages,
+                "ingest": {**project.stages.get("ingest", {}), "sources": sources},
+            }
+        }
+        if sources
+        else None
+    )
+    results = []
+    for stage in chain:
+        results.append(stage_task(config, stage, run_id, force=force, overrides=overrides))
+    return results
+
+
+@flow(name="stage", log_prints=True)
+def run_single_stage(
+    config: str,
+    stage: str,
+    run_id: str | None = None,
+    force: bool = False,
+    inputs: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """Run one stage on pinned input versions (``{table: version}``; latest by default)."""
+    return stage_task(config, stage, run_id or new_run_id(), force=force, inputs=inputs)

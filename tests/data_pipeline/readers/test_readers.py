@@ -1,0 +1,119 @@
+"""Readers on real files, without Spark: every format, every bad-input reason."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from data_pipeline.config import SourceConfig
+from data_pipeline.readers import get_reader, plan_splits
+from data_pipeline.readers.base import BAD, DOC, END, ReadOptions
+from tests.corpus import write_all_formats, write_corrupted
+
+OPTIONS = ReadOptions(max_doc_chars=5000, max_record_bytes=1 << 20)
+
+
+def read_all(source: dict, split_bytes: int = 1 << 20, options: ReadOptions = OPTIONS) -> list:
+    cfg = SourceConfig(**source)
+    rows = []
+    for split in plan_splits(cfg, options, split_bytes):
+        for batch in get_reader(cfg, options).batches(split):
+            rows.extend(pa.Table.from_batches([batch]).to_pylist())
+    return rows
+
+
+@pytest.fixture(scope="module")
+def formats(tmp_path_factory):
+    return write_all_formats(tmp_path_factory.mktemp("formats"))
+
+
+@pytest.mark.parametrize("name", ["plain", "gz", "zst", "pq", "txt", "warc", "hf"])
+def test_each_format_reads_three_documents(formats, name):
+    source = next(s for s in formats if s["name"] == name)
+    rows = read_all(source)
+    docs = [r for r in rows if r["kind"] == DOC]
+    ends = [r for r in rows if r["kind"] == END]
+    assert len(docs) == 3, [r for r in rows if r["kind"] == BAD]
+    assert all(len(d["text"]) > 100 for d in docs)
+    assert sum(e["records"] for e in ends) == 3
+    assert not any(e["error"] for e in ends)
+
+
+def test_warc_html_is_turned_into_main_text(formats):
+    rows = read_all(next(s for s in formats if s["name"] == "warc"))
+    doc = next(r for r in rows if r["kind"] == DOC)
+    assert doc["url"].startswith("https://en.wikipedia.org/wiki/")
+    assert "Cookie policy" not in doc["text"] and "Home | About" not in doc["text"]
+
+
+def test_field_mapping_fills_url_and_metadata(formats):
+    rows = read_all(next(s for s in formats if s["name"] == "plain"))
+    doc = next(r for r in rows if r["kind"] == DOC)
+    assert doc["url"].startswith("https://en.wikipedia.org/wiki/")
+    assert dict(doc["metadata"])["title"]
+
+
+def test_byte_range_splits_read_every_line_exactly_once(tmp_path):
+    from tests.corpus import jsonl_bytes, texts
+
+    records = texts(40)
+    (tmp_path / "big.jsonl").write_bytes(jsonl_bytes(records))
+    source = {
+        "name": "big",
+        "path": str(tmp_path / "big.jsonl"),
+        "format": "jsonl",
+        "licence": "CC0",
+    }
+    for split_bytes in (4096, 5000, 7919, 100_000):
+        rows = read_all(source, split_bytes=split_bytes)
+        got = sorted(r["text"] for r in rows if r["kind"] == DOC)
+        assert got == sorted(r["text"] for r in records), split_bytes
+
+
+def test_every_bad_input_kind_has_its_reason(tmp_path):
+    sources, expected = write_corrupted(tmp_path)
+    reasons: dict[str, int] = {}
+    good = 0
+    for source in sources:
+        for row in read_all(source):
+            if row["kind"] == BAD or (row["kind"] == END and row["error"] and row["records"] == 0):
+                reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
+            elif row["kind"] == DOC and source["name"] != "truncated":
+                good += 1
+    assert good == expected["good"]
+    for reason, count in expected.items():
+        if reason != "good":
+            assert reasons.get(reason) == count, (reason, reasons)
+
+
+def test_truncated_archive_ends_its_split_with_an_error(tmp_path):
+    sources, _ = write_corrupted(tmp_path)
+    rows = read_all(next(s for s in sources if s["name"] == "truncated"))
+    end = next(r for r in rows if r["kind"] == END)
+    assert end["error"] and "truncated.jsonl.gz" in end["file"]
+    assert end["reason"] in ("truncated_file", "unreadable_file")
+
+
+def test_bad_rows_name_file_and_line(tmp_path):
+    sources, _ = write_corrupted(tmp_path)
+    rows = read_all(next(s for s in sources if s["name"] == "mixed"))
+    broken = next(r for r in rows if r.get("reason") == "broken_json")
+    assert broken["file"].endswith("mixed.jsonl") and broken["location"] == "line 2"
+    assert "unterminated" in broken["raw"]
+
+
+def test_oversized_record_is_skipped_without_losing_the_next_line(tmp_path):
+    from tests.corpus import texts
+
+    good = texts(1)[0]
+    huge = '{"text": "' + "y" * 5000 + '"}'
+    import json
+
+    (tmp_path / "f.jsonl").write_text(huge + "\n" + json.dumps(good) + "\n")
+    options = ReadOptions(max_doc_chars=10_000, max_record_bytes=2048)
+    rows = read_all(
+        {"name": "f", "path": str(tmp_path / "f.jsonl"), "format": "jsonl", "licence": "CC0"},
+        options=options,
+    )
+    assert [r["reason"] for r in rows if r["kind"] == BAD] == ["too_large"]
+    assert [r["text"] for r in rows if r["kind"] == DOC] == [good["text"]]
