@@ -107,6 +107,16 @@ def _check_sources(entries: list[dict]) -> list[dict]:
     return cleaned
 
 
+def _load_stage_sections(stages: dict[str, Any], base: Path) -> dict[str, Any]:
+    """A stage section may be a mapping or the name of a YAML file holding that mapping."""
+    loaded = {}
+    for name, section in stages.items():
+        if isinstance(section, str):
+            section = read_yaml(resolve_path(base, section)) or {}
+        loaded[name] = section
+    return loaded
+
+
 def load_project(path: str | Path, overrides: dict[str, Any] | None = None) -> ProjectConfig:
     """Load and validate a project YAML; relative paths resolve against its folder."""
     path = Path(path).resolve()
@@ -126,6 +136,7 @@ def load_project(path: str | Path, overrides: dict[str, Any] | None = None) -> P
         if isinstance(spark.get(key), str):
             spark[key] = resolve_path(base, spark[key])
     raw["spark"] = spark
+    raw["stages"] = _load_stage_sections(raw.get("stages") or {}, base)
     raw["origin"] = str(path)
     config = parse_model(ProjectConfig, raw, str(path))
     from data_pipeline.stages import STAGES

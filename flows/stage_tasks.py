@@ -6,6 +6,7 @@ from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.artifacts import (
+    create_markdown_artifact,
     create_progress_artifact,
     create_table_artifact,
     update_progress_artifact,
@@ -85,6 +86,12 @@ def stage_task(
         description=f"{stage}: run {result.run.run_id}, "
         f"{'skipped (cache hit)' if result.skipped else result.run.status}",
     )
+    if result.report.get("markdown"):
+        create_markdown_artifact(
+            key=f"{key}-report",
+            markdown=result.report["markdown"],
+            description=f"{stage} report, run {result.run.run_id}",
+        )
     logger.info(
         "%s %s: %s",
         stage,

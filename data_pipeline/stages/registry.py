@@ -42,6 +42,9 @@ class StageContext:
 class StageOutput:
     """Tables to commit (in order; the main output last), counts, and extras for reports.
 
+    ``report`` is free-form; a ``markdown`` entry is published by the flow as a Prefect markdown
+    artifact, and ``files`` (paths of charts etc.) are listed with it.
+
     ``verify`` runs after the commits with the written versions and raises if the committed
     data does not add up. ``persisted`` DataFrames are unpersisted once everything is written.
     """
