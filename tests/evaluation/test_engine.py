@@ -1,0 +1,119 @@
+"""The packed scorer: hand-computable log-probabilities, packing equivalence, harness parity."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from evaluation.engine import PackedScorer, bits_per_byte, cut_at_stops
+from evaluation.packing import Segment, pack_rows
+from tests.evaluation.conftest import make_tiny_llama
+
+
+class _Ids:
+    """The minimal tokenizer surface the scorer needs when requests are already token ids."""
+
+    bos_token_id, eos_token_id, pad_token_id = 0, 0, None
+
+    def decode(self, ids, **_):
+        return "<s>"
+
+
+def _bigram_model():
+    """A Llama whose blocks add nothing: logits = rmsnorm(E[prev]) @ E^T, computable by hand."""
+    model = make_tiny_llama(vocab_size=6, seed=3, layers=1, hidden=8)
+    with torch.no_grad():
+        for layer in model.model.layers:
+            layer.self_attn.o_proj.weight.zero_()
+            layer.mlp.down_proj.weight.zero_()
+    emb = model.model.embed_tokens.weight.detach().numpy().astype(np.float64)
+    eps = model.config.rms_norm_eps
+    normed = emb / np.sqrt((emb**2).mean(axis=1, keepdims=True) + eps)
+    logits = normed @ emb.T
+    logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return model, logp
+
+
+def test_hand_computed_logprobs_and_greedy_flags():
+    model, logp = _bigram_model()
+    scorer = PackedScorer(model, _Ids(), show_progress=False, min_row=8)
+    requests = [([1, 2], [3, 4]), ([1, 2], [5]), ([4], [2, 2, 2]), ([1, 2], [3, 4, 1])]
+    got = scorer.score_tokens(requests)
+    for (ctx, cont), (lp, greedy, n) in zip(requests, got, strict=True):
+        prev = [ctx[-1], *cont[:-1]]
+        expected = sum(logp[p, t] for p, t in zip(prev, cont, strict=True))
+        expected_greedy = all(logp[p].argmax() == t for p, t in zip(prev, cont, strict=True))
+        assert lp == pytest.approx(expected, abs=1e-4)
+        assert greedy == expected_greedy
+        assert n == len(cont)
+    # one continuation made of each context's greedy tokens is flagged greedy
+    best = int(logp[2].argmax())
+    assert scorer.score_tokens([([1, 2], [best])])[0][1] is True
+
+
+def test_packed_equals_one_request_at_a_time():
+    model = make_tiny_llama(vocab_size=50, seed=7, layers=2, hidden=32)
+    rng = np.random.default_rng(0)
+    requests = []
+    for _ in range(6):
+        ctx = rng.integers(1, 50, size=int(rng.integers(1, 12))).tolist()
+        for _ in range(int(rng.integers(1, 4))):  # several continuations share the context
+            requests.append((ctx, rng.integers(1, 50, size=int(rng.integers(1, 6))).tolist()))
+    scorer = PackedScorer(model, _Ids(), show_progress=False, min_row=16, batch_tokens=32)
+    packed = scorer.score_tokens(requests)
+    with torch.no_grad():
+        for (ctx, cont), (lp, greedy, _) in zip(requests, packed, strict=True):
+            logits = model(torch.tensor([ctx + cont[:-1]])).logits[0].double()
+            logp = torch.log_softmax(logits, -1)[len(ctx) - 1 :]
+            want = sum(float(logp[i, t]) for i, t in enumerate(cont))
+            assert lp == pytest.approx(want, abs=1e-4)
+            top = logits[len(ctx) - 1 :].argmax(-1).tolist()
+            assert greedy == all(top[i] == t for i, t in enumerate(cont))
+
+
+def test_left_truncation_keeps_the_last_tokens():
+    model = make_tiny_llama(vocab_size=50, seed=2, layers=1, hidden=16)
+    scorer = PackedScorer(model, _Ids(), show_progress=False, min_row=8, max_length=8)
+    ctx, cont = list(range(1, 20)), [5, 6, 7]
+    lp = scorer.score_tokens([(ctx, cont)])[0][0]
+    inputs = (ctx + cont)[-(8 + 1) :][:-1]
+    with torch.no_grad():
+        logp = torch.log_softmax(model(torch.tensor([inputs])).logits[0].double(), -1)
+    want = sum(float(logp[len(inputs) - 3 + i, t]) for i, t in enumerate(cont))
+    assert lp == pytest.approx(want, abs=1e-4)
+
+
+def test_pack_rows_first_fit_and_segment_length():
+    assert Segment([1, 2, 3], [[4], [5, 6], [7, 8, 9]], [0, 1, 2]).length == 3 + 0 + 1 + 2
+    rows = pack_rows([5, 3, 4, 2, 6], row_len=8)
+    assert sorted(i for row in rows for i in row) == [0, 1, 2, 3, 4]
+    assert all(sum([5, 3, 4, 2, 6][i] for i in row) <= 8 for row in rows)
+    assert len(rows) == 3
+    with pytest.raises(ValueError):
+        pack_rows([9], row_len=8)
+
+
+def test_bits_per_byte_and_stop_strings():
+    assert bits_per_byte(-math.log(2) * 8, 4) == pytest.approx(2.0)
+    assert cut_at_stops("Paris.\nQuestion: x", ["\n", "."]) == "Paris"
+    assert cut_at_stops("no stop", ["###"]) == "no stop"
+
+
+def test_pair_encoding_matches_the_harness_backend(tiny_model_dir, tokenizer):
+    from lm_eval.models.huggingface import HFLM
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    hflm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=4)
+    scorer = PackedScorer(model, tokenizer, show_progress=False)
+    pairs = [
+        ("Question: What is 2+2?\nAnswer:", " 4"),
+        ("The cat sat on the ", "mat"),  # trailing space moves to the continuation
+        ("Wikipedia est une encyclopédie", " libre."),
+    ]
+    for ctx, cont in pairs:
+        assert scorer.encode_pair(ctx, cont) == hflm._encode_pair(ctx, cont)
+    assert scorer.encode_pair("", "hello")[0] == [hflm.prefix_token_id]
