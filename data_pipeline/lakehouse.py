@@ -148,7 +148,7 @@ class Lakehouse:
         if spec.table in SHARED_TABLES:
             self.ensure_table(spec.table)
         df = conform(spec.df, schema) if schema is not None else spec.df
-        df = _fault_injection_delay(df)
+        df = _fault_injection_delay(df, spec.table)
         writer = (
             df.write.format("delta")
             .mode(spec.mode)
@@ -164,12 +164,20 @@ class Lakehouse:
         return TableVersion(spec.table, self.version_written_by(spec.table, commit))
 
     def version_written_by(self, table: str, commit: CommitInfo) -> int:
-        """The version that ``commit``'s run and stage wrote to ``table``."""
-        hist = DeltaTable.forPath(self.spark, self.path(table)).history()
+        """The version that ``commit``'s run and stage wrote to ``table``.
+
+        Usually the latest commit; after a replayed (skipped) write, an earlier one.
+        """
+        history = DeltaTable.forPath(self.spark, self.path(table)).history
         marker = f'"run_id": "{commit.run_id}"'
         stage = f'"stage": "{commit.stage}"'
+        last = history(1).select("version", "userMetadata").first()
+        meta = last["userMetadata"] or ""
+        if marker in meta and stage in meta:
+            return int(last["version"])
         row = (
-            hist.filter(F.col("userMetadata").contains(marker))
+            history()
+            .filter(F.col("userMetadata").contains(marker))
             .filter(F.col("userMetadata").contains(stage))
             .agg(F.max("version"))
             .first()
@@ -187,18 +195,23 @@ def conform(df: DataFrame, schema: StructType) -> DataFrame:
     return df.select([F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
 
 
-def _fault_injection_delay(df: DataFrame) -> DataFrame:
-    """Test hook: ``LADDER_FAULT_WRITE_DELAY_S`` slows every written partition down.
+def _fault_injection_delay(df: DataFrame, table: str) -> DataFrame:
+    """Test hook for crash tests; inert unless ``LADDER_FAULT_WRITE_DELAY_S`` is set.
 
-    It lets a test kill the driver while a write is half done (data files on disk, no commit).
+    While writing ``LADDER_FAULT_WRITE_TABLE`` (every table when unset), partition 0 is written
+    at once and every other partition waits the given seconds first, so a test can kill the
+    driver while a write is half done: data files on disk, no commit.
     """
     delay = float(os.environ.get("LADDER_FAULT_WRITE_DELAY_S", "0") or 0)
-    if delay <= 0:
+    only = os.environ.get("LADDER_FAULT_WRITE_TABLE")
+    if delay <= 0 or (only and only != table):
         return df
 
     def slow(batches):
-        for batch in batches:
+        from pyspark import TaskContext
+
+        if TaskContext.get().partitionId() > 0:
             time.sleep(delay)
-            yield batch
+        yield from batches
 
     return df.mapInArrow(slow, df.schema)

@@ -10,14 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
-import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from delta.tables import DeltaTable
 from pyspark.sql import functions as F
-from pyspark.sql.utils import AnalysisException
+from pyspark.sql.types import StructType
 
 from data_pipeline import schemas
 from data_pipeline.lakehouse import RUNS, Lakehouse, TableVersion
@@ -107,6 +105,7 @@ class RunRecord:
     @classmethod
     def from_row(cls, row) -> RunRecord:
         d = row.asDict()
+        d.pop("recorded_at", None)
         d["inputs"] = [TableVersion(t["table"], t["version"]) for t in d["inputs"] or []]
         d["outputs"] = [TableVersion(t["table"], t["version"]) for t in d["outputs"] or []]
         d["counts"] = dict(d["counts"] or {})
@@ -130,78 +129,60 @@ class RunLog:
         self.lakehouse = lakehouse
         self.spark = lakehouse.spark
 
-    def upsert(self, record: RunRecord, attempts: int = 8) -> None:
-        """Insert or update the row of (run_id, stage); retried on concurrent-commit conflicts."""
+    def record(self, record: RunRecord) -> None:
+        """Append the current state of a stage run (blind appends never conflict).
+
+        The table keeps every state a run went through (running, then succeeded or failed);
+        readers see the latest row per (run_id, stage).
+        """
         self.lakehouse.ensure_table(RUNS)
-        df = self.spark.createDataFrame([record.as_row()], schemas.RUNS)
+        fields = [f for f in schemas.RUNS.fields if f.name != "recorded_at"]
+        df = self.spark.createDataFrame([record.as_row()], StructType(fields)).withColumn(
+            "recorded_at", F.current_timestamp()
+        )
         meta = json.dumps({"run_id": record.run_id, "stage": record.stage, "status": record.status})
-        for attempt in range(attempts):
-            try:
-                table = DeltaTable.forPath(self.spark, self.lakehouse.path(RUNS))
-                self.spark.conf.set("spark.databricks.delta.commitInfo.userMetadata", meta)
-                (
-                    table.alias("r")
-                    .merge(df.alias("n"), "r.run_id = n.run_id AND r.stage = n.stage")
-                    .whenMatchedUpdateAll()
-                    .whenNotMatchedInsertAll()
-                    .execute()
-                )
-                return
-            except Exception as err:  # Delta raises concurrent-modification errors via py4j
-                if "Concurrent" not in type(err).__name__ + str(err) or attempt == attempts - 1:
-                    raise
-                time.sleep(0.2 * (attempt + 1))
-            finally:
-                self.spark.conf.unset("spark.databricks.delta.commitInfo.userMetadata")
+        (
+            df.write.format("delta")
+            .mode("append")
+            .option("userMetadata", meta)
+            .save(self.lakehouse.path(RUNS))
+        )
+
+    def _latest(self, condition=None) -> list[RunRecord]:
+        """The latest recorded state of each (run_id, stage) matching ``condition``."""
+        if not self.lakehouse.exists(RUNS):
+            return []
+        df = self.lakehouse.read(RUNS)
+        if condition is not None:
+            df = df.filter(condition)
+        latest: dict[tuple[str, str], object] = {}
+        for row in df.collect():
+            key = (row["run_id"], row["stage"])
+            if key not in latest or row["recorded_at"] > latest[key]["recorded_at"]:
+                latest[key] = row
+        return [RunRecord.from_row(r) for r in latest.values()]
 
     def get(self, run_id: str, stage: str) -> RunRecord | None:
-        if not self.lakehouse.exists(RUNS):
-            return None
-        rows = (
-            self.lakehouse.read(RUNS)
-            .filter((F.col("run_id") == run_id) & (F.col("stage") == stage))
-            .collect()
-        )
-        return RunRecord.from_row(rows[0]) if rows else None
+        found = self._latest((F.col("run_id") == run_id) & (F.col("stage") == stage))
+        return found[0] if found else None
 
     def find_cached(self, stage: str, cache_key: str) -> RunRecord | None:
         """The latest succeeded run of ``stage`` with ``cache_key``, if any."""
-        if not self.lakehouse.exists(RUNS):
-            return None
-        rows = (
-            self.lakehouse.read(RUNS)
-            .filter(
-                (F.col("stage") == stage)
-                & (F.col("cache_key") == cache_key)
-                & (F.col("status") == SUCCEEDED)
-            )
-            .orderBy(F.col("ended_at").desc())
-            .limit(1)
-            .collect()
-        )
-        return RunRecord.from_row(rows[0]) if rows else None
+        found = [r for r in self._latest((F.col("stage") == stage)
+                                         & (F.col("cache_key") == cache_key))
+                 if r.status == SUCCEEDED]
+        return max(found, key=lambda r: r.ended_at) if found else None
 
     def all(self) -> list[RunRecord]:
-        if not self.lakehouse.exists(RUNS):
-            return []
-        rows = self.lakehouse.read(RUNS).orderBy("started_at").collect()
-        return [RunRecord.from_row(r) for r in rows]
+        """Every stage run (its latest state), oldest first."""
+        return sorted(self._latest(), key=lambda r: r.started_at)
 
     def producer_of(self, table: str, version: int) -> RunRecord | None:
-        """The run whose outputs include ``table@version``."""
-        if not self.lakehouse.exists(RUNS):
-            return None
-        try:
-            rows = (
-                self.lakehouse.read(RUNS)
-                .filter(
-                    F.exists("outputs", lambda o: (o["table"] == table) & (o["version"] == version))
-                )
-                .collect()
-            )
-        except AnalysisException:
-            return None
-        return RunRecord.from_row(rows[0]) if rows else None
+        """The succeeded run whose outputs include ``table@version``."""
+        found = [r for r in self._latest(F.exists(
+            "outputs", lambda o: (o["table"] == table) & (o["version"] == version)))
+            if r.status == SUCCEEDED]
+        return found[0] if found else None
 
 
 @dataclass

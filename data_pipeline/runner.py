@@ -11,6 +11,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from data_pipeline.config import stable_hash
@@ -124,11 +125,11 @@ def run_stage(
             record.status, record.outputs, record.counts = SKIPPED, cached.outputs, cached.counts
             record.ended_at, record.duration_s = dt.datetime.now(dt.UTC), 0.0
             record.error = f"cache hit: same inputs, config and code as run {cached.run_id}"
-            runs.upsert(record)
+            runs.record(record)
             log.info("%s: skipped, %s", stage, record.error)
             return StageResult(record, skipped=True, reason=record.error)
     record.status = RUNNING
-    runs.upsert(record)
+    runs.record(record)
     clock = time.perf_counter()
     try:
         output = spec.run(ctx)
@@ -146,19 +147,31 @@ def run_stage(
         record.ended_at = dt.datetime.now(dt.UTC)
         record.duration_s = time.perf_counter() - clock
         try:
-            runs.upsert(record)
+            runs.record(record)
         except Exception:  # recording the failure must not hide the original error
             log.exception("could not record the failure of %s/%s", run_id, stage)
         raise
-    record.status, record.outputs, record.counts = SUCCEEDED, list(written.values()), output.counts
+    record.status, record.counts = SUCCEEDED, output.counts
+    record.outputs = list(written.values()) + list(output.artifacts)
     record.ended_at = dt.datetime.now(dt.UTC)
     record.duration_s = time.perf_counter() - clock
-    runs.upsert(record)
+    runs.record(record)
     return StageResult(record, report=output.report)
 
 
 def _outputs_exist(lakehouse: Lakehouse, run: RunRecord) -> bool:
+    from data_pipeline.artifacts import PREFIX, ArtifactRegistry
+
     for table in run.outputs:
+        if table.table.startswith(PREFIX):
+            try:
+                name = table.table.removeprefix(PREFIX)
+                art = ArtifactRegistry(lakehouse).get(name, table.version)
+            except FileNotFoundError:
+                return False
+            if "://" not in art.uri and not Path(art.uri).exists():
+                return False
+            continue
         latest = lakehouse.latest_version(table.table)
         if latest is None or latest < table.version:
             return False

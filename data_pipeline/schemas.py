@@ -70,5 +70,6 @@ RUNS = StructType(
         StructField("ended_at", TimestampType(), True),
         StructField("duration_s", DoubleType(), True),
         StructField("error", StringType(), True),
+        StructField("recorded_at", TimestampType(), True),
     ]
 )

@@ -47,6 +47,8 @@ class StageOutput:
 
     ``verify`` runs after the commits with the written versions and raises if the committed
     data does not add up. ``persisted`` DataFrames are unpersisted once everything is written.
+    ``artifacts``: refs of artifacts the stage registered (``Artifact.ref``), listed among the
+    run's outputs after its tables.
     """
 
     writes: list[TableWrite]
@@ -54,6 +56,7 @@ class StageOutput:
     report: dict[str, Any] = field(default_factory=dict)
     verify: Callable[[dict[str, TableVersion]], None] | None = None
     persisted: list[DataFrame] = field(default_factory=list)
+    artifacts: list[TableVersion] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,7 @@ def test_txn_replay_after_a_crash_between_commit_and_run_record(formats_project)
     runs = RunLog(lake)
     record = runs.get("crashy", "ingest")
     record.status = "running"
-    runs.upsert(record)
+    runs.record(record)
     version = lake.latest_version(OUTPUT)
     replay = run_stage(formats_project, "ingest", run_id="crashy", force=True)
     assert lake.latest_version(OUTPUT) == version
