@@ -40,6 +40,7 @@ class ProjectConfig(StrictModel):
     pipeline: list[str] = Field(default_factory=lambda: ["ingest"])
     stages: dict[str, dict[str, Any]] = Field(default_factory=dict)
     origin: str = Field(default="<memory>", exclude=True)
+    stage_files: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @model_validator(mode="after")
     def _unique_sources(self) -> ProjectConfig:
@@ -62,9 +63,8 @@ class ProjectConfig(StrictModel):
         from data_pipeline.stages import get_stage
 
         spec = get_stage(stage)
-        return parse_model(
-            spec.config_model, self.stages.get(stage, {}), f"{self.origin}: stages.{stage}"
-        )
+        origin = self.stage_files.get(stage) or f"{self.origin}: stages.{stage}"
+        return parse_model(spec.config_model, self.stages.get(stage, {}), origin)
 
 
 def _load_sources(value: Any, base: Path, origin: str) -> list[dict]:
@@ -107,14 +107,21 @@ def _check_sources(entries: list[dict]) -> list[dict]:
     return cleaned
 
 
-def _load_stage_sections(stages: dict[str, Any], base: Path) -> dict[str, Any]:
-    """A stage section may be a mapping or the name of a YAML file holding that mapping."""
-    loaded = {}
+def _load_stage_sections(
+    stages: dict[str, Any], base: Path
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A stage section may be a mapping or the name of a YAML file holding that mapping.
+
+    Returns the sections and, for those read from their own file, that file's path (errors in
+    the section then name that file).
+    """
+    loaded, files = {}, {}
     for name, section in stages.items():
         if isinstance(section, str):
-            section = read_yaml(resolve_path(base, section)) or {}
+            files[name] = resolve_path(base, section)
+            section = read_yaml(files[name]) or {}
         loaded[name] = section
-    return loaded
+    return loaded, files
 
 
 def load_project(path: str | Path, overrides: dict[str, Any] | None = None) -> ProjectConfig:
@@ -136,7 +143,7 @@ def load_project(path: str | Path, overrides: dict[str, Any] | None = None) -> P
         if isinstance(spark.get(key), str):
             spark[key] = resolve_path(base, spark[key])
     raw["spark"] = spark
-    raw["stages"] = _load_stage_sections(raw.get("stages") or {}, base)
+    raw["stages"], raw["stage_files"] = _load_stage_sections(raw.get("stages") or {}, base)
     raw["origin"] = str(path)
     config = parse_model(ProjectConfig, raw, str(path))
     from data_pipeline.stages import STAGES
