@@ -54,6 +54,9 @@ def build_session(settings: SparkSettings) -> SparkSession:
     python = os.environ.get("PYSPARK_PYTHON") or _current_python()
     os.environ.setdefault("PYSPARK_PYTHON", python)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", python)
+    if settings.master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    log_config = os.path.join(os.path.dirname(__file__), "log4j2.properties")
     builder = (
         SparkSession.builder.master(settings.master)
         .appName(settings.app_name)
@@ -69,6 +72,7 @@ def build_session(settings: SparkSettings) -> SparkSession:
         .config("spark.databricks.delta.properties.defaults.checkpointInterval", "50")
         .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2")
         .config("spark.python.worker.reuse", "true")
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile=file:{log_config}")
     )
     if settings.jars_dir:
         builder = builder.config("spark.jars", _jar_list(settings.jars_dir))
