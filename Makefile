@@ -13,7 +13,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export LADDER_SPARK_JARS_DIR := $(CURDIR)/$(JARS)
 
-.PHONY: setup demo test lint format clean jars
+.PHONY: setup demo test lint format clean jars platform platform-down
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ jars: $(JARS)/.ready
 
 demo: setup
 	$(BIN)/ladder demo
+
+platform: setup
+	$(BIN)/ladder platform up
+
+platform-down:
+	$(BIN)/ladder platform down
 
 lint: setup
 	$(BIN)/ruff check .

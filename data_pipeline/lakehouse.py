@@ -158,10 +158,14 @@ class Lakehouse:
         )
         if spec.replace_where:
             writer = writer.option("replaceWhere", spec.replace_where)
-        if spec.partition_by and not self.exists(spec.table):
-            writer = writer.partitionBy(*spec.partition_by)
-        writer.save(self.path(spec.table))
-        return TableVersion(spec.table, self.version_written_by(spec.table, commit))
+        from data_pipeline.locks import exclusive
+
+        timeout = float(os.environ.get("LADDER_LOCK_TIMEOUT_S", "3600"))
+        with exclusive(self.root, f"table-{spec.table}", commit.txn_app_id, timeout):
+            if spec.partition_by and not self.exists(spec.table):
+                writer = writer.partitionBy(*spec.partition_by)
+            writer.save(self.path(spec.table))
+            return TableVersion(spec.table, self.version_written_by(spec.table, commit))
 
     def version_written_by(self, table: str, commit: CommitInfo) -> int:
         """The version that ``commit``'s run and stage wrote to ``table``.

@@ -116,6 +116,12 @@ class RunRecord:
         return json.loads(self.config_json or "{}")
 
 
+def _recorded(row) -> dt.datetime:
+    """When a runs row was written (older tables lack ``recorded_at``: use its times)."""
+    d = row.asDict()
+    return d.get("recorded_at") or d.get("ended_at") or d.get("started_at") or dt.datetime.min
+
+
 def _naive_utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None or value.tzinfo is None:
         return value
@@ -144,6 +150,7 @@ class RunLog:
         (
             df.write.format("delta")
             .mode("append")
+            .option("mergeSchema", "true")
             .option("userMetadata", meta)
             .save(self.lakehouse.path(RUNS))
         )
@@ -158,7 +165,7 @@ class RunLog:
         latest: dict[tuple[str, str], object] = {}
         for row in df.collect():
             key = (row["run_id"], row["stage"])
-            if key not in latest or row["recorded_at"] > latest[key]["recorded_at"]:
+            if key not in latest or _recorded(row) > _recorded(latest[key]):
                 latest[key] = row
         return [RunRecord.from_row(r) for r in latest.values()]
 

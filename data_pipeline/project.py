@@ -30,6 +30,16 @@ from data_pipeline.config import (
 )
 
 
+class OrchestrationSettings(StrictModel):
+    """How flows run stages: per-stage timeouts in seconds (``default_timeout_s`` otherwise)."""
+
+    default_timeout_s: float = Field(default=6 * 3600, gt=0)
+    timeout_s: dict[str, float] = Field(default_factory=dict)
+
+    def timeout_for(self, stage: str) -> float:
+        return self.timeout_s.get(stage, self.default_timeout_s)
+
+
 class ProjectConfig(StrictModel):
     """Everything a pipeline run needs to know, validated."""
 
@@ -39,6 +49,7 @@ class ProjectConfig(StrictModel):
     sources: list[SourceConfig] = Field(default_factory=list)
     pipeline: list[str] = Field(default_factory=lambda: ["ingest"])
     stages: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    orchestration: OrchestrationSettings = Field(default_factory=OrchestrationSettings)
     origin: str = Field(default="<memory>", exclude=True)
     stage_files: dict[str, str] = Field(default_factory=dict, exclude=True)
 

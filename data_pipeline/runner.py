@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -17,9 +18,10 @@ from typing import Any
 from data_pipeline.config import stable_hash
 from data_pipeline.lakehouse import CommitInfo, Lakehouse, TableVersion
 from data_pipeline.lineage import FAILED, RUNNING, SKIPPED, SUCCEEDED, RunLog, RunRecord
+from data_pipeline.locks import exclusive
 from data_pipeline.project import ProjectConfig
 from data_pipeline.spark import get_spark
-from data_pipeline.stages.registry import ProgressFn, StageContext, get_stage
+from data_pipeline.stages.registry import ProgressFn, StageContext, StageSpec, get_stage
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +89,31 @@ def run_stage(
     """
     spec = get_stage(stage)
     lakehouse = open_lakehouse(project)
-    runs = RunLog(lakehouse)
     run_id = run_id or new_run_id()
+    with exclusive(lakehouse.root, f"stage-{stage}", run_id, lock_timeout_s()):
+        return _run_locked(
+            spec, project, lakehouse, run_id, inputs, force, progress, flow_run_id, config_override
+        )
+
+
+def lock_timeout_s() -> float:
+    """How long a writer waits for another run of the same stage (``LADDER_LOCK_TIMEOUT_S``)."""
+    return float(os.environ.get("LADDER_LOCK_TIMEOUT_S", "3600"))
+
+
+def _run_locked(
+    spec: StageSpec,
+    project: ProjectConfig,
+    lakehouse: Lakehouse,
+    run_id: str,
+    inputs: dict[str, int] | None,
+    force: bool,
+    progress: ProgressFn | None,
+    flow_run_id: str | None,
+    config_override: Any,
+) -> StageResult:
+    stage = spec.name
+    runs = RunLog(lakehouse)
     config = config_override if config_override is not None else project.stage_config(stage)
     existing = runs.get(run_id, stage)
     if existing is not None and existing.status in (SUCCEEDED, SKIPPED):

@@ -9,6 +9,7 @@ from prefect import flow
 from data_pipeline.project import load_project
 from data_pipeline.runner import new_run_id
 from flows.stage_tasks import stage_task
+from flows.status import publish_status
 
 
 @flow(name="curate", log_prints=True)
@@ -39,7 +40,10 @@ def curate(
     )
     results = []
     for stage in chain:
-        results.append(stage_task(config, stage, run_id, force=force, overrides=overrides))
+        timeout = project.orchestration.timeout_for(stage)
+        task = stage_task.with_options(timeout_seconds=timeout)
+        results.append(task(config, stage, run_id, force=force, overrides=overrides))
+    publish_status(config)
     return results
 
 
@@ -52,4 +56,6 @@ def run_single_stage(
     inputs: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Run one stage on pinned input versions (``{table: version}``; latest by default)."""
-    return stage_task(config, stage, run_id or new_run_id(), force=force, inputs=inputs)
+    project = load_project(config)
+    task = stage_task.with_options(timeout_seconds=project.orchestration.timeout_for(stage))
+    return task(config, stage, run_id or new_run_id(), force=force, inputs=inputs)

@@ -15,6 +15,7 @@ from prefect.context import get_run_context
 
 from data_pipeline.project import load_project
 from data_pipeline.runner import StageResult, run_stage
+from flows.retries import retry_transient
 
 
 def artifact_key(stage: str) -> str:
@@ -48,7 +49,13 @@ def _flow_run_id() -> str | None:
     return str(getattr(flow_run, "id", flow_run)) if flow_run else None
 
 
-@task(name="stage", task_run_name="{stage}", retries=0)
+@task(
+    name="stage",
+    task_run_name="{stage}",
+    retries=2,
+    retry_delay_seconds=20,
+    retry_condition_fn=retry_transient,
+)
 def stage_task(
     config_path: str,
     stage: str,

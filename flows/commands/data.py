@@ -34,6 +34,11 @@ def cmd_curate(args: argparse.Namespace) -> int:
 
 def cmd_stage(args: argparse.Namespace) -> int:
     inputs = _parse_inputs(args.input)
+    if args.explain:
+        from data_pipeline.stages.filter_sample import explain_stage
+
+        print(explain_stage(args.config, args.name, args.sample, inputs))
+        return 0
     if args.no_prefect:
         from data_pipeline.project import load_project
         from data_pipeline.runner import run_stage
@@ -88,6 +93,17 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from data_pipeline.project import load_project
+    from data_pipeline.runner import open_lakehouse
+    from data_pipeline.status import collect_status, format_status
+
+    project = load_project(args.config)
+    print(f"lakehouse {project.lakehouse}")
+    print(format_status(collect_status(open_lakehouse(project))))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from flows.demo import run_demo
 
@@ -136,6 +152,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--input", action="append", metavar="TABLE@VERSION", help="pin an input")
     p.add_argument("--force", action="store_true", help="ignore the stage cache")
     p.add_argument("--no-prefect", action="store_true", help="run without a Prefect flow")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="filter: run on a sample, write nothing; counts and examples per reason",
+    )
+    p.add_argument("--sample", type=int, default=2000, metavar="N", help="--explain sample size")
     p.set_defaults(func=cmd_stage)
 
     p = sub.add_parser(
@@ -151,6 +173,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("table", metavar="TABLE[@VERSION]")
     p.add_argument("--config", default=DEFAULT_CONFIG, help="pipeline YAML (for the lakehouse)")
     p.set_defaults(func=cmd_lineage)
+
+    p = sub.add_parser(
+        "status",
+        help="latest version of each table, its lineage, last run state per stage",
+    )
+    p.add_argument("--config", default=DEFAULT_CONFIG, help="pipeline YAML (for the lakehouse)")
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("demo", help="prepare the sample corpus and run the whole ladder on it")
     p.add_argument("--config", default=DEFAULT_CONFIG, help="pipeline YAML")

@@ -1,0 +1,122 @@
+"""What is in the lakehouse now: each table's latest version and maker, each stage's last run."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from data_pipeline.lakehouse import Lakehouse
+from data_pipeline.lineage import RunLog, RunRecord
+
+
+@dataclass
+class TableStatus:
+    """A table, its latest version, and the run that made that version (if recorded)."""
+
+    table: str
+    version: int
+    made_by: RunRecord | None
+    inputs: list[str]
+
+
+@dataclass
+class Status:
+    tables: list[TableStatus]
+    last_runs: list[RunRecord]
+
+
+def table_names(lakehouse: Lakehouse) -> list[str]:
+    """Delta tables directly under a local lakehouse root (object stores: the runs' outputs)."""
+    if "://" not in lakehouse.root and os.path.isdir(lakehouse.root):
+        return sorted(
+            name
+            for name in os.listdir(lakehouse.root)
+            if os.path.isdir(os.path.join(lakehouse.root, name, "_delta_log"))
+        )
+    runs = RunLog(lakehouse).all()
+    return sorted({t.table for r in runs for t in r.outputs if ":" not in t.table})
+
+
+def collect_status(lakehouse: Lakehouse) -> Status:
+    """Latest version of every table and the latest run (any state) of every stage."""
+    log = RunLog(lakehouse)
+    runs = log.all()
+    tables = []
+    for name in table_names(lakehouse):
+        version = lakehouse.latest_version(name)
+        if version is None:
+            continue
+        maker = next(
+            (
+                r
+                for r in reversed(runs)
+                if r.status == "succeeded"
+                and any(t.table == name and t.version == version for t in r.outputs)
+            ),
+            None,
+        )
+        tables.append(
+            TableStatus(name, version, maker, [str(t) for t in maker.inputs] if maker else [])
+        )
+    last: dict[str, RunRecord] = {}
+    for run in runs:
+        last[run.stage] = run
+    return Status(tables, sorted(last.values(), key=lambda r: r.started_at))
+
+
+def format_status(status: Status, markdown: bool = False) -> str:
+    """The status as aligned text, or as a markdown document (for a Prefect artifact)."""
+    table_rows = [
+        (
+            t.table,
+            str(t.version),
+            t.made_by.run_id if t.made_by else "-",
+            t.made_by.stage if t.made_by else "-",
+            ", ".join(t.inputs) or "-",
+        )
+        for t in status.tables
+    ]
+    run_rows = [
+        (
+            r.stage,
+            r.status,
+            r.run_id,
+            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+            f"{r.duration_s:.1f}" if r.duration_s is not None else "-",
+            (r.error or "")[:80],
+        )
+        for r in status.last_runs
+    ]
+    table_head = ("table", "version", "made by run", "stage", "inputs")
+    run_head = ("stage", "last state", "run", "started (UTC)", "seconds", "note")
+    if markdown:
+        return "\n".join(
+            [
+                "## Tables",
+                _md(table_head, table_rows),
+                "",
+                "## Last run per stage",
+                _md(run_head, run_rows),
+            ]
+        )
+    return "\n".join(
+        [
+            "Tables",
+            _text(table_head, table_rows),
+            "",
+            "Last run per stage",
+            _text(run_head, run_rows),
+        ]
+    )
+
+
+def _md(head: tuple, rows: list[tuple]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _text(head: tuple, rows: list[tuple]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=False)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join(["  " + fmt.format(*head)] + ["  " + fmt.format(*r) for r in rows])
