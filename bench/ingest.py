@@ -71,16 +71,26 @@ def main() -> None:
     from data_pipeline import spark as spark_module
     from data_pipeline.config import SparkSettings
 
-    spark_module.get_spark(SparkSettings(master=f"local[{args.cores}]",
-                                         shuffle_partitions=args.cores))
+    spark_module.get_spark(
+        SparkSettings(master=f"local[{args.cores}]", shuffle_partitions=args.cores)
+    )
     session_s = spark_module.last_start_seconds
 
-    config = {"lakehouse": str(out / "lakehouse"),
-              "spark": {"master": f"local[{args.cores}]"},
-              "sources": [{"name": "bench", "path": str(out / "landing" / "*.jsonl"),
-                           "format": "jsonl", "licence": "mixed (see data_pipeline.samples)",
-                           "url_field": "url", "id_field": "id"}],
-              "stages": {"ingest": {"split_bytes": 8 * 1024 * 1024}}}
+    config = {
+        "lakehouse": str(out / "lakehouse"),
+        "spark": {"master": f"local[{args.cores}]"},
+        "sources": [
+            {
+                "name": "bench",
+                "path": str(out / "landing" / "*.jsonl"),
+                "format": "jsonl",
+                "licence": "mixed (see data_pipeline.samples)",
+                "url_field": "url",
+                "id_field": "id",
+            }
+        ],
+        "stages": {"ingest": {"split_bytes": 8 * 1024 * 1024}},
+    }
     (out / "bench.yaml").write_text(yaml.safe_dump(config))
     from data_pipeline.project import load_project
     from data_pipeline.runner import run_stage
@@ -96,10 +106,14 @@ def main() -> None:
     print(f"corpus: {args.docs:,} JSONL documents, {args.files} files, {size_mb:.0f} MB")
     print(f"spark session start (cold, Delta jars): {session_s:.1f} s")
     print(f"{'':<34}{'seconds':>10}{'docs/s':>12}{'cores':>7}{'docs/s/core':>14}")
-    print(f"{'pyarrow read_json (floor)':<34}{pyarrow_s:>10.1f}{args.docs / pyarrow_s:>12,.0f}"
-          f"{1:>7}{pyarrow_rate:>14,.0f}")
-    print(f"{'ladder ingest -> Delta (stage)':<34}{ingest_s:>10.1f}{args.docs / ingest_s:>12,.0f}"
-          f"{args.cores:>7}{ladder_rate:>14,.0f}")
+    print(
+        f"{'pyarrow read_json (floor)':<34}{pyarrow_s:>10.1f}{args.docs / pyarrow_s:>12,.0f}"
+        f"{1:>7}{pyarrow_rate:>14,.0f}"
+    )
+    print(
+        f"{'ladder ingest -> Delta (stage)':<34}{ingest_s:>10.1f}{args.docs / ingest_s:>12,.0f}"
+        f"{args.cores:>7}{ladder_rate:>14,.0f}"
+    )
     print(f"ladder per core / pyarrow per core: {ladder_rate / pyarrow_rate:.2f}")
 
 

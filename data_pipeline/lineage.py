@@ -175,9 +175,11 @@ class RunLog:
 
     def find_cached(self, stage: str, cache_key: str) -> RunRecord | None:
         """The latest succeeded run of ``stage`` with ``cache_key``, if any."""
-        found = [r for r in self._latest((F.col("stage") == stage)
-                                         & (F.col("cache_key") == cache_key))
-                 if r.status == SUCCEEDED]
+        found = [
+            r
+            for r in self._latest((F.col("stage") == stage) & (F.col("cache_key") == cache_key))
+            if r.status == SUCCEEDED
+        ]
         return max(found, key=lambda r: r.ended_at) if found else None
 
     def all(self) -> list[RunRecord]:
@@ -186,9 +188,13 @@ class RunLog:
 
     def producer_of(self, table: str, version: int) -> RunRecord | None:
         """The succeeded run whose outputs include ``table@version``."""
-        found = [r for r in self._latest(F.exists(
-            "outputs", lambda o: (o["table"] == table) & (o["version"] == version)))
-            if r.status == SUCCEEDED]
+        found = [
+            r
+            for r in self._latest(
+                F.exists("outputs", lambda o: (o["table"] == table) & (o["version"] == version))
+            )
+            if r.status == SUCCEEDED
+        ]
         return found[0] if found else None
 
 

@@ -19,17 +19,22 @@ def cmd_platform(args: argparse.Namespace) -> int:
         print("stopped" if platform.down(".") else "no platform recorded here")
     else:
         info = platform.load(".")
-        print("not running" if info is None else
-              f"server pid {info.server_pid}, worker pid {info.worker_pid}, UI {info.ui_url}")
+        print(
+            "not running"
+            if info is None
+            else f"server pid {info.server_pid}, worker pid {info.worker_pid}, UI {info.ui_url}"
+        )
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "platform", help="start/stop the local Prefect server, worker and deployments",
+        "platform",
+        help="start/stop the local Prefect server, worker and deployments",
         description="up: Prefect server on 127.0.0.1 (database under .prefect/platform), a "
         "process work pool 'ladder-local', a worker, and every deployment of prefect.yaml. "
-        "down: stop exactly the processes that up started.")
+        "down: stop exactly the processes that up started.",
+    )
     p.add_argument("action", choices=["up", "down", "status"])
     p.add_argument("--port", type=int, default=4200, help="server port (default 4200)")
     p.set_defaults(func=cmd_platform)
