@@ -184,15 +184,27 @@ def _streams_of(mix: MixConfig, phase: Phase) -> list[tuple[StreamInfo, StreamWe
     return [(infos[name], weight) for name, weight in phase.streams.items()]
 
 
-def build_streams(mix: MixConfig, phase: str | int | Phase = 0) -> list:
-    """``streaming.Stream`` objects (local folders, the phase's weights) in the mix's order."""
+def build_streams(
+    mix: MixConfig, phase: str | int | Phase = 0, cache_dir: str | Path | None = None
+) -> list:
+    """``streaming.Stream`` objects with the phase's weights, in the mix's order.
+
+    Without ``cache_dir`` a stream reads the shard folder in place (streaming then writes
+    decompressed copies next to the ``.zstd`` shards); with it the shard folder is the stream's
+    ``remote`` and shards are copied and decompressed under ``cache_dir/<version>/<stream>``,
+    leaving the registered artifact untouched.
+    """
     from streaming import Stream
 
     phase = mix.phase(phase)
-    return [
-        Stream(local=info.local, proportion=w.proportion, repeat=w.repeat, choose=w.choose)
-        for info, w in _streams_of(mix, phase)
-    ]
+    streams = []
+    for info, w in _streams_of(mix, phase):
+        where = {"local": info.local}
+        if cache_dir is not None:
+            cache = Path(cache_dir) / data_dir(mix).name / info.name
+            where = {"remote": info.local, "local": str(cache)}
+        streams.append(Stream(**where, proportion=w.proportion, repeat=w.repeat, choose=w.choose))
+    return streams
 
 
 @dataclass

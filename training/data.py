@@ -1,0 +1,167 @@
+"""Token sequences from MDS shards into Composer: streams, datasets, collation, dataloaders.
+
+A shard folder is either one MDS stream (it holds ``index.json``, or ``<split>/index.json``)
+or a folder of streams, one sub-folder per source (the tokenize stage's layout); each becomes
+a ``streaming.Stream`` with its natural proportion. A mix YAML (``training.mix``) gives
+proportions and curriculum phases instead (see ``training.phases``).
+
+Each sample holds a ``tokens`` array; SFT samples also a loss-mask array (1 = the token counts
+in the loss). Sequences longer than ``seq_len`` are truncated and the cut tokens are counted in
+the batch (``truncated_tokens``, logged as ``data/truncated_tokens``); shorter ones are padded
+with label -100 and attention mask 0.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+IGNORE_INDEX = -100
+
+
+def stream_dirs(root: str | Path, split: str | None = None) -> list[Path]:
+    """The MDS streams under ``root``: itself, or each sub-folder holding an index. A shard-set
+    folder of the tokenize stage (with ``LATEST``) means its newest version."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"shard folder {root} does not exist")
+    if (root / "LATEST").is_file() and not (root / "index.json").is_file():
+        root = root / (root / "LATEST").read_text().strip()  # a shard set: its newest version
+
+    def has_index(folder: Path) -> bool:
+        return (folder / (split or "") / "index.json").is_file()
+
+    if has_index(root):
+        return [root]
+    found = sorted(p for p in root.iterdir() if p.is_dir() and has_index(p))
+    if not found:
+        where = f"{root}/<stream>/{split}" if split else f"{root} or {root}/<stream>"
+        raise FileNotFoundError(f"no MDS index.json in {where}")
+    return found
+
+
+def make_streams(root: str | Path, split: str | None = None) -> list:
+    """One ``streaming.Stream`` per stream folder, read in place (no remote, no copy)."""
+    from streaming import Stream
+
+    return [Stream(local=str(path), split=split) for path in stream_dirs(root, split)]
+
+
+def count_samples(streams: Sequence) -> int:
+    """Samples in the streams' indexes (without opening shards)."""
+    import json
+
+    total = 0
+    for stream in streams:
+        index = Path(stream.local) / (stream.split or "") / "index.json"
+        total += sum(int(s["samples"]) for s in json.loads(index.read_text())["shards"])
+    return total
+
+
+class TokenCollator:
+    """Stacks MDS samples into ``input_ids``/``labels`` (+``attention_mask`` when padded).
+
+    ``loss_mask_column``: labels are -100 where the mask is 0 (prompt tokens in SFT).
+    ``digests``: add a CRC32 per sequence (``sample_digest``) for the sample ledger.
+    """
+
+    def __init__(
+        self,
+        seq_len: int,
+        pad_token_id: int = 0,
+        tokens_column: str = "tokens",
+        loss_mask_column: str | None = None,
+        digests: bool = False,
+    ):
+        self.seq_len = seq_len
+        self.pad = pad_token_id
+        self.tokens_column = tokens_column
+        self.loss_mask_column = loss_mask_column
+        self.digests = digests
+
+    def __call__(self, samples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        rows, seq = len(samples), self.seq_len
+        ids = np.full((rows, seq), self.pad, dtype=np.int64)
+        labels = np.full((rows, seq), IGNORE_INDEX, dtype=np.int64)
+        lengths = np.zeros(rows, dtype=np.int64)
+        truncated = np.zeros(rows, dtype=np.int64)
+        digest = np.zeros(rows, dtype=np.int64)
+        for i, sample in enumerate(samples):
+            tokens = np.asarray(sample[self.tokens_column])
+            if self.digests:
+                digest[i] = zlib.crc32(tokens.astype(np.int64).tobytes())
+            n = min(len(tokens), seq)
+            truncated[i] = len(tokens) - n
+            lengths[i] = n
+            ids[i, :n] = tokens[:n]
+            labels[i, :n] = tokens[:n]
+            if self.loss_mask_column is not None:
+                if self.loss_mask_column not in sample:
+                    raise KeyError(
+                        f"sample has no loss-mask column {self.loss_mask_column!r}; columns: "
+                        f"{sorted(sample)} (set data.loss_mask_column)"
+                    )
+                mask = np.asarray(sample[self.loss_mask_column])[:n]
+                labels[i, :n][mask == 0] = IGNORE_INDEX
+        batch = {
+            "input_ids": torch.from_numpy(ids),
+            "labels": torch.from_numpy(labels),
+            "truncated_tokens": torch.from_numpy(truncated),
+        }
+        if (lengths < seq).any():
+            positions = np.arange(seq)[None, :]
+            batch["attention_mask"] = torch.from_numpy(
+                (positions < lengths[:, None]).astype(np.int64)
+            )
+        if self.digests:
+            batch["sample_digest"] = torch.from_numpy(digest)
+        return batch
+
+
+def tokens_in_batch(batch: dict[str, torch.Tensor]) -> int:
+    """Real (non-padding) tokens of a batch, for Composer's token count."""
+    mask = batch.get("attention_mask")
+    return int(mask.sum()) if mask is not None else int(batch["input_ids"].numel())
+
+
+def streaming_dataset(
+    streams: list,
+    device_batch: int,
+    shuffle: bool,
+    spec,
+    epoch_size: int | None = None,
+):
+    """A ``StreamingDataset`` over ``streams`` with the recipe's shuffle settings."""
+    from streaming import StreamingDataset
+
+    return StreamingDataset(
+        streams=streams,
+        batch_size=device_batch,
+        shuffle=shuffle,
+        shuffle_algo=spec.shuffle_algo,
+        shuffle_seed=spec.shuffle_seed,
+        shuffle_block_size=spec.shuffle_block_size,
+        num_canonical_nodes=spec.num_canonical_nodes,
+        epoch_size=epoch_size,
+        replication=None,
+    )
+
+
+def dataloader(dataset, device_batch: int, collator: TokenCollator, num_workers: int):
+    """A torch DataLoader over a streaming dataset (streaming does the per-rank split)."""
+    from torch.utils.data import DataLoader
+
+    return DataLoader(
+        dataset,
+        batch_size=device_batch,
+        collate_fn=collator,
+        num_workers=num_workers,
+        drop_last=True,
+        persistent_workers=num_workers > 0,
+        pin_memory=torch.cuda.is_available(),
+    )

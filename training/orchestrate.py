@@ -1,0 +1,66 @@
+"""The plain steps of a training run, shared by ``ladder train --no-prefect`` and the flow.
+
+prepare (resolve artifacts, base model, run name) -> record the run as running -> launch the
+training process(es) -> register outputs and record the end. Imports neither Prefect nor, when
+``record`` is off, Spark, so a bare ``ladder train`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from training.launch import local_command, node_commands, run_local
+from training.records import PreparedRun, prepare, record_end, record_start
+
+
+def launch(run: PreparedRun, gpus: int = 1) -> dict[str, Any]:
+    """Run the training process(es) to the end; the run's ``result.json``."""
+    if run.paths.result.is_file():
+        previous = json.loads(run.paths.result.read_text())
+        if previous.get("status") == "completed":
+            return previous
+    code = run_local(local_command(run.paths.recipe, run.run_name, gpus))
+    if code != 0 or not run.paths.result.is_file():
+        raise RuntimeError(
+            f"training of run {run.run_name} exited with code {code}; it resumes from its last "
+            f"checkpoint when started again ({run.paths.checkpoints})"
+        )
+    return json.loads(run.paths.result.read_text())
+
+
+def run_training(
+    recipe: str,
+    overrides: list[str] | None = None,
+    run_name: str | None = None,
+    gpus: int = 1,
+    record: bool = True,
+    flow_run_id: str | None = None,
+) -> dict[str, Any]:
+    """Prepare, record as running, train (or resume), register outputs, record the end."""
+    run = prepare(recipe, overrides, run_name, record)
+    started = record_start(run, flow_run_id)
+    try:
+        result = launch(run, gpus)
+    except BaseException as err:
+        record_end(run, started, None, f"{type(err).__name__}: {err}")
+        raise
+    outputs = record_end(run, started, result)
+    return {**result, "inputs": [str(t) for t in run.inputs], "outputs": [str(t) for t in outputs]}
+
+
+def print_launch(
+    recipe: str,
+    overrides: list[str] | None,
+    nodes: int,
+    gpus_per_node: int,
+    master_addr: str = "$MASTER_ADDR",
+    master_port: int = 29500,
+    run_name: str | None = None,
+    record: bool = True,
+) -> list[str]:
+    """Resolve the recipe into its run folder and return the per-node launcher commands."""
+    run = prepare(recipe, overrides, run_name, record)
+    return node_commands(
+        run.paths.recipe, run.run_name, nodes, gpus_per_node, master_addr, master_port
+    )

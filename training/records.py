@@ -1,0 +1,195 @@
+"""Before and after a training run: pin its inputs, record it, register its outputs.
+
+Runs in the launching process (the flow), never in the training processes: it needs Spark for
+the lakehouse's ``artifacts`` and ``runs`` tables. Inputs are the shard-set artifacts
+(``artifact:mds/NAME@V``) and, for a known base model, ``artifact:base_model/NAME@V``; outputs
+are ``artifact:model/RUN@V`` (the HF folder) and ``artifact:checkpoint/RUN@V`` (the final
+Composer checkpoint), each with a manifest naming the recipe hash, the inputs and MLflow run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from training.recipe import ARTIFACT_PREFIX, Recipe, load_recipe, save_recipe
+from training.trainer import RunPaths, run_paths
+
+if TYPE_CHECKING:  # Spark-backed modules load only when a run is recorded
+    from data_pipeline.artifacts import Artifact, ArtifactRegistry
+    from data_pipeline.lakehouse import Lakehouse, TableVersion
+    from data_pipeline.lineage import RunRecord
+
+STAGE = "train"
+
+
+@dataclass
+class PreparedRun:
+    """A recipe with its artifacts resolved to folders, its run name and where it writes."""
+
+    recipe: Recipe
+    run_name: str
+    paths: RunPaths
+    inputs: list[TableVersion] = field(default_factory=list)
+    lakehouse: Lakehouse | None = None
+
+
+def open_project_lakehouse(recipe: Recipe) -> Lakehouse | None:
+    """The lakehouse of the recipe's project (starts Spark), or None without a project."""
+    if not recipe.project:
+        return None
+    from data_pipeline.project import load_project
+    from data_pipeline.runner import open_lakehouse
+
+    return open_lakehouse(load_project(recipe.project))
+
+
+def resolve_artifact(
+    ref: str, registry: ArtifactRegistry | None, artifacts_root: Path | None
+) -> tuple[str, TableVersion | None]:
+    """(folder, pinned artifact version) of ``artifact:NAME[@V]``."""
+    from data_pipeline.artifacts import parse_ref
+
+    name, version = parse_ref(ref.removeprefix(ARTIFACT_PREFIX))
+    if registry is not None:
+        try:
+            artifact = registry.get(name, version)
+            return artifact.uri, artifact.ref
+        except FileNotFoundError:
+            if version is not None:
+                raise
+    if artifacts_root is not None and (artifacts_root / name).is_dir() and version is None:
+        return str(artifacts_root / name), None
+    raise FileNotFoundError(f"{ref}: no such artifact (run the tokenize stage first)")
+
+
+def register_base_model(registry: ArtifactRegistry, folder: Path, manifest: dict) -> Artifact:
+    """Register a prepared base model once per content hash."""
+    from data_pipeline.artifacts import hash_path
+
+    name = f"base_model/{folder.name}"
+    digest = hash_path(folder)
+    for existing in reversed(registry.versions(name)):
+        if existing.content_hash == digest:
+            return existing
+    return registry.register(name, "hf_model", str(folder), manifest, content_hash=digest)
+
+
+def prepare(
+    recipe_path: str | Path,
+    overrides: list[str] | None = None,
+    run_name: str | None = None,
+    record: bool = True,
+) -> PreparedRun:
+    """Load the recipe, pin its artifacts and base model, save the resolved copy in its run."""
+    recipe = load_recipe(recipe_path, overrides)
+    lakehouse = open_project_lakehouse(recipe) if record else None
+    registry = None
+    if lakehouse is not None:
+        from data_pipeline.artifacts import ArtifactRegistry
+
+        registry = ArtifactRegistry(lakehouse)
+    artifacts_root, _ = recipe.project_roots()
+    inputs: list[TableVersion] = []
+    updates: dict[str, Any] = {}
+    for key, ref in recipe.artifact_refs().items():
+        folder, pinned = resolve_artifact(ref, registry, artifacts_root)
+        updates[key.split(".", 1)[1]] = folder
+        if pinned is not None:
+            inputs.append(pinned)
+    data = recipe.data.model_copy(update=updates)
+    model = recipe.model
+    if not model.from_scratch:
+        from training.base_model import KNOWN_BASE_MODELS, prepare_base_model
+
+        if model.source in KNOWN_BASE_MODELS:
+            base = prepare_base_model(artifacts_root or Path("artifacts").resolve(), model.source)
+            if registry is not None:
+                inputs.append(register_base_model(registry, base.path, base.manifest).ref)
+            pretrain = model.pretrain_tokens or base.pretrain_tokens
+            model = model.model_copy(update={"source": str(base.path), "pretrain_tokens": pretrain})
+    resolved = recipe.model_copy(update={"data": data, "model": model})
+    name = run_name or resolved.run_name()
+    paths = run_paths(resolved, name)
+    save_recipe(resolved, paths.recipe)
+    return PreparedRun(resolved, name, paths, inputs, lakehouse)
+
+
+def record_start(run: PreparedRun, flow_run_id: str | None = None) -> RunRecord | None:
+    """Upsert the run as running (a restart keeps its first start time)."""
+    if run.lakehouse is None:
+        return None
+    from data_pipeline.lineage import RUNNING, RunLog, RunRecord
+
+    log = RunLog(run.lakehouse)
+    existing = log.get(run.run_name, STAGE)
+    record = RunRecord(
+        run_id=run.run_name,
+        stage=STAGE,
+        status=RUNNING,
+        flow_run_id=flow_run_id,
+        config_json=json.dumps(run.recipe.dump(), sort_keys=True),
+        config_hash=run.recipe.config_hash(),
+        inputs=list(run.inputs),
+        started_at=existing.started_at if existing else dt.datetime.now(dt.UTC),
+    )
+    log.upsert(record)
+    return record
+
+
+def record_end(
+    run: PreparedRun, record: RunRecord | None, result: dict | None, error: str | None = None
+) -> list[TableVersion]:
+    """Register the model and checkpoint and mark the run succeeded (or failed)."""
+    if run.lakehouse is None or record is None:
+        return []
+    from data_pipeline.artifacts import ArtifactRegistry
+    from data_pipeline.lineage import FAILED, SUCCEEDED, RunLog
+
+    record.ended_at = dt.datetime.now(dt.UTC)
+    started = record.started_at
+    started = started.replace(tzinfo=dt.UTC) if started.tzinfo is None else started
+    record.duration_s = (record.ended_at - started).total_seconds()
+    if error is not None or result is None:
+        record.status, record.error = FAILED, (error or "no result")[:4000]
+        RunLog(run.lakehouse).upsert(record)
+        return []
+    registry = ArtifactRegistry(run.lakehouse)
+    manifest = {
+        "recipe": run.recipe.name,
+        "recipe_hash": run.recipe.config_hash(),
+        "kind": run.recipe.kind,
+        "inputs": [str(t) for t in run.inputs],
+        "mlflow_run_id": result.get("mlflow_run_id"),
+        "mlflow_tracking_uri": result.get("mlflow_tracking_uri"),
+        "batches": result.get("batches"),
+        "tokens": result.get("tokens"),
+        "final_loss": result.get("final_loss"),
+        "final_eval_loss": result.get("final_eval_loss"),
+    }
+    outputs = []
+    if result.get("hf_model"):
+        outputs.append(
+            registry.register(
+                f"model/{run.run_name}", "hf_model", result["hf_model"], manifest,
+                run_id=run.run_name, stage=STAGE,
+            ).ref
+        )  # fmt: skip
+    if result.get("checkpoint"):
+        outputs.append(
+            registry.register(
+                f"checkpoint/{run.run_name}", "composer_checkpoint", result["checkpoint"],
+                manifest, run_id=run.run_name, stage=STAGE,
+            ).ref
+        )  # fmt: skip
+    record.status, record.outputs = SUCCEEDED, outputs
+    record.counts = {
+        key: int(result[key] or 0)
+        for key in ("batches", "tokens", "truncated_tokens", "resumed_at_batch", "parameters")
+        if key in result
+    }
+    RunLog(run.lakehouse).upsert(record)
+    return outputs

@@ -1,0 +1,135 @@
+"""The training entry point: ``python -m training.run RECIPE`` (or under ``composer -n G -m``).
+
+Runs (or resumes) one recipe to its end, exports the HF model and writes ``result.json``.
+Starting the same recipe again continues the same run from its last checkpoint (the run name
+is derived from the recipe's content); a finished run is not trained again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from training.callbacks.loss_history import read_history
+from training.launch import DIE_WITH_PARENT, die_with_parent
+from training.recipe import Recipe, load_recipe, save_recipe
+from training.trainer import RunPaths, build_trainer, flat_params, run_paths
+
+log = logging.getLogger(__name__)
+COMPLETED = "completed"
+
+
+def _finished(trainer) -> bool:
+    state = trainer.state
+    unit = state.max_duration.unit
+    return state.max_duration <= state.timestamp.get(unit)
+
+
+def _mlflow_run_id(trainer) -> str | None:
+    for logger in trainer.logger.destinations:
+        run_id = getattr(logger, "_run_id", None)
+        if run_id:
+            return str(run_id)
+    return None
+
+
+def train(recipe: Recipe, run_name: str | None = None) -> dict[str, Any]:
+    """Train ``recipe`` to its end (resuming when its run exists); the run's result record."""
+    from composer.utils import dist
+
+    from training.export import export_hf_model, register_mlflow_model
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    run_name = run_name or recipe.run_name()
+    paths = run_paths(recipe, run_name)
+    if paths.result.is_file():
+        previous = json.loads(paths.result.read_text())
+        if previous.get("status") == COMPLETED:
+            log.info("run %s already completed; nothing to train", run_name)
+            return previous
+    paths.root.mkdir(parents=True, exist_ok=True)
+    if not paths.recipe.is_file() and int(os.environ.get("RANK", "0")) == 0:
+        save_recipe(recipe, paths.recipe)
+    start = time.perf_counter()
+    trainer, context = build_trainer(recipe, run_name, paths)
+    resumed_at = int(trainer.state.timestamp.batch)
+    trainer.logger.log_hyperparameters(flat_params(recipe.dump()))
+    if not _finished(trainer):
+        trainer.fit()
+    hf_dir = (
+        export_hf_model(trainer.state, paths.hf_model, recipe.export.dtype)
+        if (recipe.export.hf_model)
+        else None
+    )
+    mlflow_run = _mlflow_run_id(trainer)
+    state = trainer.state
+    batches, tokens = int(state.timestamp.batch), int(state.timestamp.token)
+    trainer.close()
+    dist.barrier()
+    if dist.get_global_rank() != 0:
+        return {"status": COMPLETED, "run_name": run_name}
+    history, evals = read_history(paths.metrics)
+    last = history[max(history)] if history else {}
+    checkpoint = paths.checkpoints / "latest-rank0.pt"
+    result = {
+        "status": COMPLETED,
+        "run_name": run_name,
+        "recipe": recipe.name,
+        "kind": recipe.kind,
+        "config_hash": recipe.config_hash(),
+        "batches": batches,
+        "tokens": tokens,
+        "resumed_at_batch": resumed_at,
+        "final_loss": last.get("loss"),
+        "final_eval_loss": evals[max(evals)]["eval_loss"] if evals else None,
+        "truncated_tokens": last.get("truncated_tokens", 0),
+        "hf_model": str(hf_dir) if hf_dir else None,
+        "checkpoint": str(checkpoint.resolve()) if checkpoint.exists() else None,
+        "run_dir": str(paths.root),
+        "mlflow_tracking_uri": recipe.mlflow_uri() if recipe.monitoring.mlflow.enabled else None,
+        "mlflow_run_id": mlflow_run,
+        "mlflow_model_version": None,
+        "seconds": round(time.perf_counter() - start, 1),
+        **context,
+    }
+    name = recipe.monitoring.mlflow.register_model
+    if name and mlflow_run and hf_dir:
+        result["mlflow_model_version"] = register_mlflow_model(
+            result["mlflow_tracking_uri"], mlflow_run, hf_dir, name
+        )
+    write_result(paths, result)
+    return result
+
+
+def write_result(paths: RunPaths, result: dict[str, Any]) -> None:
+    tmp = paths.result.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result, indent=2, sort_keys=True, default=str))
+    os.replace(tmp, paths.result)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m training.run", description="Train (or resume) one recipe."
+    )
+    parser.add_argument("recipe", help="recipe YAML (conf/train/NAME.yaml or a resolved copy)")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a key")
+    parser.add_argument("--run-name", help="run name (default: recipe name + content hash)")
+    args = parser.parse_args(argv)
+    if os.environ.get(DIE_WITH_PARENT) == "1":
+        die_with_parent()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    recipe = load_recipe(Path(args.recipe), args.set)
+    result = train(recipe, args.run_name)
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(json.dumps(result, sort_keys=True, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
