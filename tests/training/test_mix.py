@@ -82,7 +82,7 @@ def test_sampled_epoch_matches_the_planned_proportions(tmp_path, shard_set):
     mix = load_mix(write_mix(tmp_path, shard_set, CURRICULUM))
     phase = token_plan(mix).phase("early")
     dataset = StreamingDataset(
-        streams=build_streams(mix, "early"),
+        streams=build_streams(mix, "early", cache_dir=tmp_path / "cache"),
         epoch_size=phase.samples,
         shuffle=True,
         shuffle_seed=7,
@@ -94,6 +94,7 @@ def test_sampled_epoch_matches_the_planned_proportions(tmp_path, shard_set):
     assert total == phase.samples
     for index, plan in enumerate(phase.streams):
         assert seen[index] / total == pytest.approx(plan.share, abs=0.01)
+    assert not list(shard_set.rglob("*.mds")), "the shard set itself is left untouched"
 
 
 def test_bad_mixes_are_refused_with_the_file_name(tmp_path, shard_set):

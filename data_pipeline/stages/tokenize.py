@@ -1,0 +1,327 @@
+"""Tokenize: documents -> packed token sequences in MDS shards, a held-out split, token counts.
+
+Reads ``input_table`` (default ``deduped_docs``) at its pinned version and writes
+
+- an MDS shard set ``<artifacts>/mds/<name>/v<run_id>/<stream>/`` (one stream per source, or per
+  quality bucket), registered as artifact ``mds-<name>`` with a manifest (shard hashes, tokens
+  per source, tokenizer hash, input table version) and listed among the run's outputs;
+- ``heldout_docs``: a deterministic held-out share of each source's documents (never in the
+  shards; see ``data_pipeline.heldout``), for evaluation;
+- ``token_counts``: documents and tokens per (stream, source);
+- ``rejects``: documents with empty text (``tokenize/empty_text``).
+
+Counts: ``input = kept + heldout + rejected`` (documents); ``tokens = tokens.written +
+tokens.dropped`` where ``tokens.dropped`` is what is left at the end of each stream after the
+partition tails are packed together (< ``seq_len`` per stream; all tails when ``tails: drop``).
+The same input version and config give byte-identical shards.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from data_pipeline.artifacts import ArtifactRegistry
+from data_pipeline.config import ConfigError, StrictModel, resolve_path
+from data_pipeline.heldout import HeldoutConfig, is_heldout, thresholds, unit_hash
+from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite
+from data_pipeline.mds_sets import (
+    content_hash,
+    mark_latest,
+    set_root,
+    version_dir,
+    write_manifest,
+)
+from data_pipeline.packing import RESULT_SCHEMA, PackSpec, pack_partition
+from data_pipeline.progress import track_progress
+from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
+from data_pipeline.stages.tokenize_outputs import (
+    HELDOUT,
+    TOKEN_COUNTS,
+    finish_shard_set,
+    heldout_frame,
+    rejects_frame,
+    token_counts_frame,
+)
+from data_pipeline.tokenizer import resolve_tokenizer, tokenizer_info, tokenizer_json_path
+
+STAGE = "tokenize"
+TIMINGS = ("plan", "tokenize_pack_write", "tails_index_register")  # report["timings_s"] keys
+
+
+class QualityBucket(StrictModel):
+    """Documents with ``quality_score >= min_score`` (highest bucket first); scores below every
+    bucket go to the lowest one, documents without a score to ``unscored``."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    min_score: float
+
+
+class TokenizeConfig(StrictModel):
+    """Tokenisation and packing. Lengths in tokens; ``part_chars`` in characters of text.
+
+    ``tokenizer``: a HF tokenizer folder or tokenizer.json (relative to the project file);
+    unset = the base model's (SmolLM2) tokenizer. ``eos_token``/``bos_token`` default to the
+    tokenizer's own. ``part_chars`` sets how many Spark groups (and MDS parts) a stream gets,
+    from the data, not from the cluster, so the shards are the same on any cluster.
+    """
+
+    input_table: str = "deduped_docs"
+    name: str = Field(default="corpus", pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    tokenizer: str | None = None
+    eos_token: str | None = None
+    add_bos: bool = False
+    bos_token: str | None = None
+    seq_len: int = Field(default=2048, ge=8)
+    token_dtype: Literal["auto", "uint16", "int32"] = "auto"
+    tails: Literal["carry", "drop"] = "carry"
+    streams: Literal["source", "quality", "source_quality"] = "source"
+    quality_buckets: list[QualityBucket] = Field(
+        min_length=1,
+        default_factory=lambda: [
+            QualityBucket(name="high", min_score=0.7),
+            QualityBucket(name="medium", min_score=0.4),
+            QualityBucket(name="low", min_score=0.0),
+        ],
+    )
+    part_chars: int = Field(default=32_000_000, ge=1000)
+    output_dir: str | None = Field(default=None, description="default <artifacts>/mds/<name>")
+    compression: str | None = "zstd"
+    hashes: list[str] = Field(default_factory=lambda: ["sha1", "xxh64"])
+    shard_size_limit: int = Field(default=1 << 26, ge=1 << 16)
+    threads_per_task: int = Field(default=1, ge=1)
+    heldout: HeldoutConfig = Field(default_factory=HeldoutConfig)
+
+
+def _inputs(cfg: TokenizeConfig) -> tuple[str, ...]:
+    return (cfg.input_table,)
+
+
+def _base(ctx: StageContext) -> Path:
+    return Path(ctx.project.origin).parent if ctx.project.origin != "<memory>" else Path.cwd()
+
+
+def tokenizer_path(ctx: StageContext) -> Path:
+    cfg: TokenizeConfig = ctx.config
+    spec = resolve_path(_base(ctx), cfg.tokenizer) if cfg.tokenizer else None
+    return resolve_tokenizer(spec, ctx.project.artifacts)
+
+
+def shard_root(ctx: StageContext) -> Path:
+    cfg: TokenizeConfig = ctx.config
+    if cfg.output_dir:
+        return Path(resolve_path(_base(ctx), cfg.output_dir))
+    return set_root(ctx.project.artifacts, cfg.name)
+
+
+def config_view(ctx: StageContext) -> dict:
+    info = tokenizer_info(tokenizer_path(ctx))
+    return {
+        "tokenize": ctx.config.model_dump(mode="json"),
+        "tokenizer_sha256": info.sha256,
+        "shard_root": str(shard_root(ctx)),
+    }
+
+
+def _pack_spec(ctx: StageContext, out: Path) -> tuple[PackSpec, dict]:
+    cfg: TokenizeConfig = ctx.config
+    path = tokenizer_path(ctx)
+    info = tokenizer_info(path)
+    eos = info.token_id(cfg.eos_token) if cfg.eos_token else info.eos_id
+    bos = info.token_id(cfg.bos_token) if cfg.bos_token else info.bos_id
+    if eos is None:
+        raise ConfigError(f"{ctx.project.origin}: stages.tokenize: set eos_token ({path} has none)")
+    if cfg.add_bos and bos is None:
+        raise ConfigError(f"{ctx.project.origin}: stages.tokenize: set bos_token ({path} has none)")
+    dtype = cfg.token_dtype
+    if dtype == "auto":
+        dtype = "uint16" if info.vocab_size <= 1 << 16 else "int32"
+    elif dtype == "uint16" and info.vocab_size > 1 << 16:
+        raise ConfigError(f"token_dtype uint16 cannot hold a vocabulary of {info.vocab_size}")
+    spec = PackSpec(
+        tokenizer_json=tokenizer_json_path(path).read_text("utf-8"),
+        eos_id=int(eos),
+        bos_id=int(bos) if cfg.add_bos else None,
+        seq_len=cfg.seq_len,
+        dtype=dtype,
+        out=str(out),
+        compression=cfg.compression,
+        hashes=tuple(sorted(cfg.hashes)),
+        size_limit=cfg.shard_size_limit,
+        threads=cfg.threads_per_task,
+    )
+    meta = {
+        "path": info.path,
+        "sha256": info.sha256,
+        "vocab_size": info.vocab_size,
+        "eos_token": cfg.eos_token or info.eos_token,
+        "eos_id": spec.eos_id,
+        "bos_token": (cfg.bos_token or info.bos_token) if cfg.add_bos else None,
+        "bos_id": spec.bos_id,
+    }
+    return spec, meta
+
+
+def _stream_column(cfg: TokenizeConfig, docs: DataFrame):
+    if cfg.streams == "source":
+        return F.col("source")
+    if "quality_score" not in docs.columns:
+        raise ConfigError(
+            f"stages.tokenize.streams: {cfg.streams!r} needs a quality_score column, which "
+            f"{cfg.input_table} does not have"
+        )
+    ordered = sorted(cfg.quality_buckets, key=lambda b: b.min_score)
+    bucket = F.lit(ordered[0].name)  # scores below every bucket go to the lowest one
+    for b in ordered[1:]:
+        bucket = F.when(F.col("quality_score") >= b.min_score, F.lit(b.name)).otherwise(bucket)
+    bucket = F.when(F.col("quality_score").isNull(), F.lit("unscored")).otherwise(bucket)
+    return bucket if cfg.streams == "quality" else F.concat_ws(".", "source", bucket)
+
+
+def _order_hash(column: str = "doc_id"):
+    return F.sha2(F.concat(F.lit("order\u0000"), F.col(column)), 256)
+
+
+def run(ctx: StageContext) -> StageOutput:
+    cfg: TokenizeConfig = ctx.config
+    clock = [time.perf_counter()]
+    docs = ctx.read(cfg.input_table)
+    missing = {"doc_id", "text", "source"} - set(docs.columns)
+    if missing:
+        raise ConfigError(f"{cfg.input_table} lacks columns {sorted(missing)}")
+    root = shard_root(ctx)
+    out = version_dir(root, ctx.run_id)
+    shutil.rmtree(out, ignore_errors=True)  # a failed earlier attempt of this run
+    out.mkdir(parents=True)
+    spec, tok_meta = _pack_spec(ctx, out)
+    empty = F.col("text").isNull() | F.col("text").rlike(r"^\s*$")
+    docs = docs.withColumn("u", unit_hash(cfg.heldout.salt)).withColumn(
+        "stream", _stream_column(cfg, docs)
+    )
+    docs = docs.withColumn("empty", empty)
+    stats = (
+        docs.groupBy("source", "stream")
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.sum(F.col("empty").cast("long")).alias("empty"),
+            F.sum(F.when(~F.col("empty"), F.length("text")).otherwise(0)).alias("chars"),
+            F.sum((~F.col("empty") & (F.col("u") < cfg.heldout.fraction)).cast("long")).alias(
+                "below"
+            ),
+        )
+        .collect()
+    )
+    per_source: dict[str, int] = {}
+    below: dict[str, int] = {}
+    for row in stats:
+        per_source[row["source"]] = per_source.get(row["source"], 0) + row["n"] - row["empty"]
+        below[row["source"]] = below.get(row["source"], 0) + row["below"]
+    limits, heldout_counts = thresholds(
+        docs.filter(~F.col("empty")), per_source, below, cfg.heldout
+    )
+    docs = docs.withColumn("heldout", ~F.col("empty") & is_heldout(limits))
+    chars: dict[str, int] = {}
+    for row in stats:
+        chars[row["stream"]] = chars.get(row["stream"], 0) + int(row["chars"] or 0)
+    parts = {s: max(1, math.ceil(c / cfg.part_chars)) for s, c in sorted(chars.items())}
+    parts_of = F.element_at(
+        F.create_map(*[F.lit(x) for kv in parts.items() for x in kv]), F.col("stream")
+    )
+    train = (
+        docs.filter(~F.col("empty") & ~F.col("heldout"))
+        .withColumn("order_key", _order_hash())
+        .withColumn(
+            "part",
+            F.pmod(F.conv(F.substring("order_key", 1, 8), 16, 10).cast("long"), parts_of).cast(
+                "int"
+            ),
+        )
+        .repartition(sum(parts.values()), "stream", "part")
+        .sortWithinPartitions("stream", "part", "order_key", "doc_id")
+        .select("stream", "part", "source", "text")
+    )
+    clock.append(time.perf_counter())
+    with track_progress(ctx.spark, STAGE, ctx.progress, sum(parts.values()), "groups"):
+        results = [
+            r.asDict() for r in train.mapInArrow(pack_partition(spec), RESULT_SCHEMA).collect()
+        ]
+    clock.append(time.perf_counter())
+    manifest, counts = finish_shard_set(
+        spec, results, stats, heldout_counts, cfg, tok_meta, ctx.inputs[cfg.input_table]
+    )
+    manifest.update(run_id=ctx.run_id, name=cfg.name)
+    registry = ArtifactRegistry(ctx.lakehouse)
+    write_manifest(out, manifest)
+    artifact = registry.register(
+        f"mds-{cfg.name}",
+        "mds",
+        str(out),
+        manifest=manifest,
+        run_id=ctx.run_id,
+        stage=STAGE,
+        content_hash=content_hash(manifest),
+    )
+
+    def verify(written: dict[str, TableVersion]) -> None:
+        mark_latest(root, out)
+
+    clock.append(time.perf_counter())
+    report = {
+        "timings_s": dict(zip(TIMINGS, np.diff(clock).tolist(), strict=True)),
+        "artifact": f"{artifact.name}@{artifact.version}",
+        "shards": str(out),
+        "tokens": counts["tokens"],
+        "dropped_share": manifest["tokens_dropped_share"],
+        "markdown": _markdown(manifest, artifact.name, artifact.version),
+    }
+    return StageOutput(
+        writes=[
+            TableWrite(
+                REJECTS, rejects_frame(docs, ctx.run_id), replace_where=f"stage = '{STAGE}'"
+            ),
+            TableWrite(HELDOUT, heldout_frame(docs), partition_by=("source",)),
+            TableWrite(TOKEN_COUNTS, token_counts_frame(ctx, manifest, artifact)),
+        ],
+        counts=counts,
+        report=report,
+        verify=verify,
+        artifacts=[artifact.ref],
+    )
+
+
+def _markdown(manifest: dict, name: str, version: int) -> str:
+    lines = [
+        f"# Tokenize: artifact `{name}@{version}`",
+        "",
+        f"{manifest['tokens_written']:,} tokens in {manifest['sequences']:,} sequences of "
+        f"{manifest['seq_len']} ({manifest['dtype']}); dropped at stream ends: "
+        f"{manifest['tokens_dropped']:,} ({manifest['tokens_dropped_share']:.4%}).",
+        "",
+        "| stream | sequences | shards | sources |",
+        "|---|---:|---:|---|",
+    ]
+    for stream, s in sorted(manifest["streams"].items()):
+        sources = ", ".join(f"{k} ({v['tokens']:,} tok)" for k, v in sorted(s["sources"].items()))
+        lines.append(f"| {stream} | {s['sequences']:,} | {len(s['shards'])} | {sources} |")
+    return "\n".join(lines)
+
+
+SPEC = register_stage(
+    StageSpec(
+        name=STAGE,
+        config_model=TokenizeConfig,
+        run=run,
+        inputs=_inputs,
+        outputs=(TOKEN_COUNTS, HELDOUT, REJECTS),
+        description="tokenise, pack and write MDS shards; held-out split; token counts",
+        config_view=config_view,
+    )
+)
