@@ -27,7 +27,7 @@ class PackedLM(LM):
         return self.scorer.score_pairs([r.args for r in requests])
 
     def loglikelihood_rolling(self, requests, disable_tqdm: bool = False) -> list[float]:
-        return self.scorer.rolling_logprob([r.args[0] for r in requests])
+        return [lp for lp, _ in self.scorer.rolling_logprob([r.args[0] for r in requests])]
 
     def generate_until(self, requests, disable_tqdm: bool = False) -> list[str]:
         eos = self.scorer.tokenizer.eos_token

@@ -175,8 +175,10 @@ class PackedScorer:
         return results
 
     # ------------------------------------------------------------------ rolling / perplexity
-    def rolling_logprob(self, texts: Sequence[str], window: int | None = None) -> list[float]:
-        """Total log-probability (nats) of each text, in windows with overlapping context.
+    def rolling_logprob(
+        self, texts: Sequence[str], window: int | None = None
+    ) -> list[tuple[float, int]]:
+        """(total log-probability in nats, tokens) of each text, in windows with context.
 
         Each window predicts ``window // 2`` new tokens given up to ``window // 2`` preceding
         tokens; the first window is conditioned on the BOS token (``window`` defaults to the
@@ -192,9 +194,11 @@ class PackedScorer:
                 requests.append((ctx, tokens[start : start + predict]))
                 owners.append(i)
         totals = [0.0] * len(texts)
-        for owner, (lp, _, _) in zip(owners, self.score_tokens(requests), strict=True):
+        counts = [0] * len(texts)
+        for owner, (lp, _, n) in zip(owners, self.score_tokens(requests), strict=True):
             totals[owner] += lp
-        return totals
+            counts[owner] += n
+        return list(zip(totals, counts, strict=True))
 
     # ------------------------------------------------------------------ generation
     def generate(

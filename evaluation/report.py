@@ -1,0 +1,62 @@
+"""Charts and text summaries of evaluation results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evaluation.gauntlet import GauntletReport
+
+
+def category_chart(series: dict[str, list[dict]], out: str | Path, title: str = "") -> Path:
+    """PNG of per-category centered accuracy (plus composites), one bar per model.
+
+    ``series`` maps a model label to its ``eval_results`` rows.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels: list[str] = []
+    for rows in series.values():
+        for r in rows:
+            if r["kind"] in ("category", "composite") and r["task"] not in labels:
+                labels.append(r["task"])
+    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(labels)), 4))
+    width = 0.8 / max(1, len(series))
+    for i, (name, rows) in enumerate(series.items()):
+        by = {r["task"]: r for r in rows}
+        values = [by[t]["value"] if t in by and by[t]["value"] is not None else 0 for t in labels]
+        errs = [by[t]["stderr"] or 0 if t in by else 0 for t in labels]
+        xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(labels))]
+        ax.bar(xs, values, width, yerr=errs, label=name, capsize=2)
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels([t.split("/", 1)[-1] for t in labels], rotation=30, ha="right", fontsize=8)
+    ax.axhline(0, color="black", linewidth=0.6)
+    ax.set_ylabel("centered accuracy (0 = chance)")
+    ax.set_title(title or "gauntlet categories")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
+def gauntlet_text(report: GauntletReport) -> str:
+    """Tasks, categories and composites as plain text, with the composite definitions."""
+    lines = [f"{'task':<20}{'category':<26}{'metric':<12}{'value':>8}{'±se':>8}{'n':>6}"
+             f"{'rb':>6}{'centered':>10}"]  # fmt: skip
+    for r in report.tasks:
+        lines.append(
+            f"{r.task:<20}{r.category:<26}{r.metric:<12}{r.value:>8.4f}{r.stderr:>8.4f}{r.n:>6}"
+            f"{r.random_baseline:>6.2f}{r.centered:>10.4f}"
+        )
+    lines.append("")
+    for cat, (value, se) in report.categories.items():
+        lines.append(f"category {cat:<28} {value:>8.4f} ±{se:.4f}")
+    for comp in report.composites:
+        lines.append(f"composite {comp.name:<27} {comp.value:>8.4f} ±{comp.stderr:.4f}")
+        lines.append(f"  {comp.note}")
+    return "\n".join(lines)

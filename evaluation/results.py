@@ -1,0 +1,156 @@
+"""The ``eval_results`` Delta table: one row per (model, task, metric) of an evaluation run.
+
+Row kinds: ``task`` (a benchmark's metric), ``category`` and ``composite`` (centered accuracy),
+``domain`` (bits per byte on held-out documents), ``golden`` (golden-set metrics), ``latency``
+(speed and cost). Each evaluation of a model appends its rows in one commit whose ``txnAppId`` is
+``<run_id>/evaluate:<model>`` (a replay writes nothing) and is recorded in the ``runs`` table with
+the model artifact and the held-out table version as inputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass
+
+from pyspark.sql import functions as F
+from pyspark.sql.types import (
+    DoubleType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
+
+from data_pipeline.lakehouse import CommitInfo, Lakehouse, TableVersion, TableWrite
+from data_pipeline.lineage import SUCCEEDED, RunLog, RunRecord, code_version
+from evaluation.gauntlet import GauntletReport
+
+EVAL_RESULTS = StructType(
+    [
+        StructField("model", StringType(), False),
+        StructField("task", StringType(), False),
+        StructField("metric", StringType(), False),
+        StructField("value", DoubleType(), True),
+        StructField("n", LongType(), True),
+        StructField("stderr", DoubleType(), True),
+        StructField("kind", StringType(), False),
+        StructField("category", StringType(), True),
+        StructField("config_hash", StringType(), False),
+        StructField("run_id", StringType(), False),
+        StructField("created_at", TimestampType(), False),
+    ]
+)
+
+
+@dataclass
+class ResultRow:
+    model: str
+    task: str
+    metric: str
+    value: float
+    n: int
+    stderr: float | None
+    kind: str
+    category: str | None = None
+
+    def as_tuple(self, config_hash: str, run_id: str, at: dt.datetime) -> tuple:
+        def clean(x):
+            return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+        return (
+            self.model,
+            self.task,
+            self.metric,
+            clean(self.value),
+            int(self.n),
+            clean(self.stderr),
+            self.kind,
+            self.category,
+            config_hash,
+            run_id,
+            at,
+        )
+
+
+def gauntlet_rows(model: str, report: GauntletReport) -> list[ResultRow]:
+    """Task metrics plus centered accuracy per task, category and composite."""
+    rows = []
+    for r in report.tasks:
+        rows.append(ResultRow(model, r.task, r.metric, r.value, r.n, r.stderr, "task", r.category))
+        rows.append(
+            ResultRow(
+                model, r.task, "centered_acc", r.centered, r.n, r.centered_stderr, "task",
+                r.category,
+            )
+        )  # fmt: skip
+    for cat, (value, se) in report.categories.items():
+        n = sum(r.n for r in report.tasks if r.category == cat)
+        rows.append(ResultRow(model, f"category/{cat}", "centered_acc", value, n, se, "category"))
+    for comp in report.composites:
+        n = len(comp.parts)
+        rows.append(
+            ResultRow(model, f"composite/{comp.name}", "centered_acc", comp.value, n, comp.stderr,
+                      "composite")
+        )  # fmt: skip
+    return rows
+
+
+def write_results(
+    lakehouse: Lakehouse,
+    rows: list[ResultRow],
+    *,
+    run_id: str,
+    model_slug: str,
+    config_json: str,
+    config_hash: str,
+    inputs: list[TableVersion],
+    table: str = "eval_results",
+    counts: dict[str, int] | None = None,
+    started_at: dt.datetime | None = None,
+) -> TableVersion:
+    """Append ``rows`` in one idempotent commit and record the run (stage ``evaluate:<model>``)."""
+    stage = f"evaluate:{model_slug}"
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    df = lakehouse.spark.createDataFrame(
+        [r.as_tuple(config_hash, run_id, now) for r in rows], EVAL_RESULTS
+    )
+    commit = CommitInfo(run_id, stage, config_hash, code_version(), tuple(inputs))
+    written = lakehouse.write(TableWrite(table, df, mode="append", schema=EVAL_RESULTS), commit)
+    record = RunRecord(
+        run_id=run_id,
+        stage=stage,
+        status=SUCCEEDED,
+        config_json=config_json,
+        config_hash=config_hash,
+        inputs=list(inputs),
+        outputs=[written],
+        counts={"rows": len(rows), **(counts or {})},
+        started_at=started_at or dt.datetime.now(dt.UTC),
+        ended_at=dt.datetime.now(dt.UTC),
+    )
+    started = record.started_at
+    started = started if started.tzinfo else started.replace(tzinfo=dt.UTC)
+    record.duration_s = (record.ended_at - started).total_seconds()
+    RunLog(lakehouse).upsert(record)
+    return written
+
+
+def read_results(lakehouse: Lakehouse, model: str, table: str = "eval_results") -> list[dict]:
+    """The latest run's rows for ``model`` (an artifact id) as dicts."""
+    if not lakehouse.exists(table):
+        raise FileNotFoundError(f"no {table} table under {lakehouse.root}: evaluate a model first")
+    df = lakehouse.read(table).filter(F.col("model") == model)
+    latest = df.agg(F.max("created_at")).first()[0]
+    if latest is None:
+        raise FileNotFoundError(f"no evaluation of {model} in {table}")
+    run = df.filter(F.col("created_at") == latest).select("run_id").first()[0]
+    return [r.asDict() for r in df.filter(F.col("run_id") == run).collect()]
+
+
+def config_json(cfg, tasks: list[str], limit: int | None) -> str:
+    return json.dumps(
+        {"config": cfg.model_dump(mode="json"), "tasks": tasks, "limit": limit}, sort_keys=True
+    )
