@@ -19,6 +19,7 @@ and after the commit.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -33,6 +34,8 @@ from data_pipeline.artifacts import ArtifactRegistry, parse_ref
 from data_pipeline.filters.chain import ADDED_FIELDS, arrow_mapper
 from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite
 from data_pipeline.progress import track_progress
+from data_pipeline.report.funnel import funnel_from_counts, render_chart
+from data_pipeline.report.stage import filter_markdown
 from data_pipeline.stages.filter_accounting import account, verify_commit
 from data_pipeline.stages.filter_config import FilterConfig
 from data_pipeline.stages.filter_sample import estimate_quality_threshold, sample_docs
@@ -137,9 +140,10 @@ def run(ctx: StageContext) -> StageOutput:
     report = {"counts": counts, "sources": sources, "chain": _chain_view(spec)}
     if cfg.examples_per_reason:
         report["examples"] = _examples(annotated, cfg.examples_per_reason)
-    from data_pipeline.report.stage import filter_markdown
-
     report["markdown"] = filter_markdown(counts, report.get("examples", []))
+    chart = Path(ctx.project.artifacts) / "runs" / ctx.run_id / "filter_funnel.png"
+    step = funnel_from_counts(STAGE, ctx.run_id, cfg.output, counts)
+    report["files"] = [str(render_chart([step], chart, f"filter run {ctx.run_id}"))]
 
     def verify(written: dict[str, TableVersion]) -> None:
         verify_commit(ctx, written, counts, sources, cfg.output, STAGE)

@@ -117,3 +117,41 @@ def explain_docs(spec: ChainSpec, docs: list[Doc], examples: int = 3) -> Explana
                 }
             )
     return out
+
+
+def explain(
+    project, sample: int = 2000, inputs: dict[str, int] | None = None, examples: int = 3
+) -> Explanation:
+    """Explain mode of the filter stage: the configured chain on a sample; writes nothing.
+
+    ``inputs`` pins the input table version (``{table: version}``; latest by default).
+    """
+    import datetime as dt
+
+    from data_pipeline.runner import open_lakehouse, resolve_inputs
+    from data_pipeline.stages.filter import _input, chain_spec
+    from data_pipeline.stages.registry import StageContext
+
+    config = project.stage_config("filter")
+    lake = open_lakehouse(project)
+    ctx = StageContext(
+        spark=lake.spark,
+        lakehouse=lake,
+        project=project,
+        config=config,
+        run_id="explain",
+        started_at=dt.datetime.now(dt.UTC),
+        inputs=resolve_inputs(lake, (config.input,), inputs),
+    )
+    df = _input(ctx)
+    docs = sample_docs(df, sample)
+    return explain_docs(chain_spec(ctx, df), docs, examples)
+
+
+def explain_stage(config_path: str, stage: str, sample: int, inputs: dict[str, int] | None) -> str:
+    """``ladder stage NAME CONFIG --explain``: the plain-text explanation (filter stage only)."""
+    from data_pipeline.project import load_project
+
+    if stage != "filter":
+        raise ValueError(f"--explain is available for the filter stage, not {stage!r}")
+    return explain(load_project(config_path), sample, inputs or None).format()

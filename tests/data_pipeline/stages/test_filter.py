@@ -123,3 +123,67 @@ def test_config_names_the_file_and_the_key(tmp_path, write_project):
     section.write_text(json.dumps({"filters": ["langid", "gopher_qualty"]}))
     with pytest.raises(Exception, match=r"filter\.yaml.*unknown filter 'gopher_qualty'"):
         load_project(path)
+
+
+def test_explain_counts_a_sample_and_writes_nothing(filtered):
+    from data_pipeline.stages.filter_sample import explain
+
+    project, result = filtered
+    lake = open_lakehouse(project)
+    before = {t: lake.latest_version(t) for t in ("filtered_docs", REJECTS, "runs")}
+    found = explain(project, sample=15)
+    assert found.sample == 15
+    assert found.kept + sum(found.by_reason.values()) == 15
+    assert all(len(v) <= 3 for v in found.examples.values())
+    text = found.format()
+    assert "explain: 15 sampled documents" in text
+    assert {t: lake.latest_version(t) for t in before} == before
+
+
+def test_funnel_report_adds_up_and_draws_a_chart(filtered, tmp_path):
+    from data_pipeline.report.funnel import build_funnel, render_chart, render_markdown
+
+    project, result = filtered
+    lake = open_lakehouse(project)
+    version = result.outputs["filtered_docs"].version
+    chain = build_funnel(lake, "filtered_docs", version)
+    assert [s.stage for s in chain] == ["ingest", "filter"]
+    ingest, flt = chain
+    assert flt.input == ingest.kept and flt.input == flt.kept + flt.rejected
+    assert sum(flt.reasons.values()) == flt.rejected
+    assert ingest.chars_input is not None and ingest.chars_kept == flt.chars_input
+    markdown = render_markdown(chain, f"filtered_docs@{version}")
+    assert "| filter | f1 | 24 |" in markdown and "langid.language_not_kept" in markdown
+    png = render_chart(chain, tmp_path / "funnel.png", "funnel")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_quality_classifier_trained_registered_and_applied(filtered, tmp_path):
+    from data_pipeline.quality.fasttext_train import TrainParams
+    from data_pipeline.quality.train import train_quality_model
+    from data_pipeline.samples import csv_in_zip
+    from data_pipeline.stages.filter_config import FilterConfig
+
+    project, _ = filtered
+    lake = open_lakehouse(project)
+    good, bad = tmp_path / "good.jsonl", tmp_path / "bad.jsonl"
+    good.write_bytes(jsonl_bytes(texts(150, offset=100)))
+    bad.write_bytes(jsonl_bytes([{"text": r["text"]} for r in csv_in_zip(
+        "en/healthtweets.zip")[:150]]))
+    artifact = train_quality_model(
+        lake, project.artifacts, str(good), str(bad), name="qm",
+        params=TrainParams(dim=16, epoch=5, min_count=1), run_id="q1",
+    )
+    m = artifact.manifest
+    assert artifact.version == 1 and artifact.kind == "fasttext_quality_model"
+    assert m["auc"] > 0.9 and 0.0 < m["precision"] <= 1.0 and m["heldout"] == 30
+    assert RunLog(lake).get("q1", "quality_train").outputs == [artifact.ref]
+    config = FilterConfig.model_validate(
+        {"filters": [{"quality_classifier": {"model": "artifact:qm", "top_fraction": 0.5}}]}
+    )
+    result = run_stage(project, "filter", run_id="f2", config_override=config)
+    counts = result.run.counts
+    assert counts["input"] == 24 and counts["kept"] + counts["rejected"] == 24
+    assert 6 <= counts["rejected.quality_classifier.low_quality"] <= 18
+    docs = lake.read("filtered_docs", result.outputs["filtered_docs"].version)
+    assert docs.filter(F.col("quality_score").isNull()).count() == 0

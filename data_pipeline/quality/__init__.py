@@ -1,0 +1,1 @@
+"""Quality classifier training (fastText) for the ``quality_classifier`` filter."""
