@@ -13,6 +13,7 @@ with label -100 and attention mask 0.
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,20 +46,36 @@ def stream_dirs(root: str | Path, split: str | None = None) -> list[Path]:
     return found
 
 
-def make_streams(root: str | Path, split: str | None = None) -> list:
-    """One ``streaming.Stream`` per stream folder, read in place (no remote, no copy)."""
+def is_compressed(stream: Path, split: str | None = None) -> bool:
+    """True when any shard of the stream is stored compressed (e.g. the tokenize stage's zstd)."""
+    index = json.loads((stream / (split or "") / "index.json").read_text())
+    return any(shard.get("zip_data") for shard in index["shards"])
+
+
+def make_streams(root: str | Path, split: str | None = None, cache: Path | None = None) -> list:
+    """One ``streaming.Stream`` per stream folder.
+
+    Uncompressed streams are read in place. Compressed ones, given a ``cache`` folder, are the
+    stream's ``remote``: streaming copies and decompresses their shards under
+    ``cache/<stream>`` and leaves the registered folder untouched (read in place, it would write
+    decompressed shards into it).
+    """
     from streaming import Stream
 
-    return [Stream(local=str(path), split=split) for path in stream_dirs(root, split)]
+    streams = []
+    for path in stream_dirs(root, split):
+        if cache is not None and is_compressed(path, split):
+            streams.append(Stream(remote=str(path), local=str(cache / path.name), split=split))
+        else:
+            streams.append(Stream(local=str(path), split=split))
+    return streams
 
 
 def count_samples(streams: Sequence) -> int:
     """Samples in the streams' indexes (without opening shards)."""
-    import json
-
     total = 0
     for stream in streams:
-        index = Path(stream.local) / (stream.split or "") / "index.json"
+        index = Path(stream.remote or stream.local) / (stream.split or "") / "index.json"
         total += sum(int(s["samples"]) for s in json.loads(index.read_text())["shards"])
     return total
 

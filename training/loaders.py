@@ -9,6 +9,7 @@ that phase's streams sized to its share of the run, and ``PhasedDataset`` plays 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from composer.core import DataSpec, Evaluator
 
@@ -44,12 +45,15 @@ def collator(recipe: Recipe, pad_token_id: int, digests: bool = False) -> TokenC
     )
 
 
-def phase_plan(recipe: Recipe, total_batches: int | None) -> list[tuple[str, list, int | None]]:
+def phase_plan(
+    recipe: Recipe, total_batches: int | None, cache: Path
+) -> list[tuple[str, list, int | None]]:
     """[(phase name, streams, samples or None)]: one unsized phase for plain shards; for a mix,
-    each phase's share (``duration``) of the run's batches, in whole batches."""
+    each phase's share (``duration``) of the run's batches, in whole batches. Each phase gets
+    its own cache folder (streaming refuses two datasets sharing local folders)."""
     data = recipe.data
     if data.shards:
-        return [("all", make_streams(data.shards, data.split), None)]
+        return [("all", make_streams(data.shards, data.split, cache / "all"), None)]
     from training.mix import build_streams, load_mix
 
     mix = load_mix(str(data.mix))
@@ -58,22 +62,24 @@ def phase_plan(recipe: Recipe, total_batches: int | None) -> list[tuple[str, lis
             raise ValueError(
                 f"{recipe.origin}: curriculum phases need a duration in batches, tokens or samples"
             )
-        return [(mix.phases[0].name, build_streams(mix, 0), None)]
+        name = mix.phases[0].name
+        return [(name, build_streams(mix, 0, cache_dir=cache / name), None)]
     batches = [round(total_batches * p.duration) for p in mix.phases]
     batches[-1] = total_batches - sum(batches[:-1])
     if min(batches) < 1:
         raise ValueError(f"{recipe.origin}: a phase of {data.mix} gets no batch in {total_batches}")
     return [
-        (p.name, build_streams(mix, i), b * recipe.global_batch_size)
+        (p.name, build_streams(mix, i, cache_dir=cache / p.name), b * recipe.global_batch_size)
         for i, (p, b) in enumerate(zip(mix.phases, batches, strict=True))
     ]
 
 
 def build_train_data(
-    recipe: Recipe, device_batch: int, pad_token_id: int, digests: bool = False
+    recipe: Recipe, device_batch: int, pad_token_id: int, cache: Path, digests: bool = False
 ) -> TrainData:
-    """The training DataSpec (token counting included) and its epoch size."""
-    plan = phase_plan(recipe, recipe.total_batches())
+    """The training DataSpec (token counting included) and its epoch size; compressed shards
+    are decompressed under ``cache``."""
+    plan = phase_plan(recipe, recipe.total_batches(), cache)
     datasets, phases = [], []
     for name, streams, samples in plan:
         dataset = streaming_dataset(
@@ -81,7 +87,8 @@ def build_train_data(
         )
         datasets.append(dataset)
         size = samples if samples is not None else count_samples(streams)
-        phases.append({"name": name, "samples": size, "streams": [s.local for s in streams]})
+        folders = [s.remote or s.local for s in streams]
+        phases.append({"name": name, "samples": size, "streams": folders})
     if len(datasets) == 1:
         dataset = datasets[0]
     else:
@@ -95,13 +102,15 @@ def build_train_data(
     return TrainData(spec, sum(p["samples"] for p in phases), phases)
 
 
-def build_evaluator(recipe: Recipe, device_batch: int, pad_token_id: int) -> Evaluator | None:
+def build_evaluator(
+    recipe: Recipe, device_batch: int, pad_token_id: int, cache: Path
+) -> Evaluator | None:
     """Eval over ``eval_shards`` (or the ``eval_split`` of the training shards), if any."""
     data = recipe.data
     root = data.eval_shards or (data.shards if data.eval_split else None)
     if root is None:
         return None
-    streams = make_streams(root, data.eval_split)
+    streams = make_streams(root, data.eval_split, cache / "eval")
     dataset = streaming_dataset(streams, device_batch, False, data)
     loader = dataloader(dataset, device_batch, collator(recipe, pad_token_id), 0)
     return Evaluator(

@@ -142,9 +142,11 @@ def format_plan(plan: Plan) -> str:
             f"{100 * plan.pretrain_share:.4g}% of that"
         )
     lines += [
-        f"GPU               {plan.gpu}: {plan.gpu_peak_flops / 1e12:.0f} TFLOP/s peak bf16 at "
+        f"GPU               {plan.gpu}: {plan.gpu_peak_flops / 1e12:.4g} TFLOP/s peak bf16 at "
         f"{100 * plan.mfu:.0f}% MFU",
         f"GPU-hours         {plan.gpu_hours:,.4g}",
-        f"cost              ${plan.cost:,.2f} at ${plan.price_per_gpu_hour:g}/GPU-hour",
+        f"cost              ${plan.cost:,.2f} at ${plan.price_per_gpu_hour:g}/GPU-hour"
+        if plan.cost >= 0.01
+        else f"cost              ${plan.cost:.3g} at ${plan.price_per_gpu_hour:g}/GPU-hour",
     ]
     return "\n".join(lines)

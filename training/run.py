@@ -11,12 +11,14 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from training.callbacks.loss_history import read_history
+from training.checkpoints import set_aside_unconfirmed
 from training.launch import DIE_WITH_PARENT, die_with_parent
 from training.recipe import Recipe, load_recipe, save_recipe
 from training.trainer import RunPaths, build_trainer, flat_params, run_paths
@@ -39,8 +41,24 @@ def _mlflow_run_id(trainer) -> str | None:
     return None
 
 
-def train(recipe: Recipe, run_name: str | None = None) -> dict[str, Any]:
-    """Train ``recipe`` to its end (resuming when its run exists); the run's result record."""
+def _guard_events(trainer) -> dict[str, Any]:
+    from training.callbacks import LossSpikeDetector, NaNGuard
+
+    out: dict[str, Any] = {"loss_spikes": [], "nan_events": 0}
+    for callback in trainer.state.callbacks:
+        if isinstance(callback, LossSpikeDetector):
+            out["loss_spikes"] = list(callback.spikes)
+        elif isinstance(callback, NaNGuard):
+            out["nan_events"] = callback.events
+    return out
+
+
+def train(
+    recipe: Recipe, run_name: str | None = None, extra_callbacks: list | None = None
+) -> dict[str, Any]:
+    """Train ``recipe`` to its end (resuming when its run exists); the run's result record.
+
+    ``extra_callbacks``: more Composer callbacks (for embedding and tests)."""
     from composer.utils import dist
 
     from training.export import export_hf_model, register_mlflow_model
@@ -54,10 +72,12 @@ def train(recipe: Recipe, run_name: str | None = None) -> dict[str, Any]:
             log.info("run %s already completed; nothing to train", run_name)
             return previous
     paths.root.mkdir(parents=True, exist_ok=True)
-    if not paths.recipe.is_file() and int(os.environ.get("RANK", "0")) == 0:
-        save_recipe(recipe, paths.recipe)
+    if int(os.environ.get("RANK", "0")) == 0:
+        if not paths.recipe.is_file():
+            save_recipe(recipe, paths.recipe)
+        set_aside_unconfirmed(paths.checkpoints)
     start = time.perf_counter()
-    trainer, context = build_trainer(recipe, run_name, paths)
+    trainer, context = build_trainer(recipe, run_name, paths, extra_callbacks)
     resumed_at = int(trainer.state.timestamp.batch)
     trainer.logger.log_hyperparameters(flat_params(recipe.dump()))
     if not _finished(trainer):
@@ -70,10 +90,12 @@ def train(recipe: Recipe, run_name: str | None = None) -> dict[str, Any]:
     mlflow_run = _mlflow_run_id(trainer)
     state = trainer.state
     batches, tokens = int(state.timestamp.batch), int(state.timestamp.token)
+    guards = _guard_events(trainer)
     trainer.close()
     dist.barrier()
     if dist.get_global_rank() != 0:
         return {"status": COMPLETED, "run_name": run_name}
+    shutil.rmtree(paths.data_cache, ignore_errors=True)
     history, evals = read_history(paths.metrics)
     last = history[max(history)] if history else {}
     checkpoint = paths.checkpoints / "latest-rank0.pt"
@@ -96,6 +118,7 @@ def train(recipe: Recipe, run_name: str | None = None) -> dict[str, Any]:
         "mlflow_run_id": mlflow_run,
         "mlflow_model_version": None,
         "seconds": round(time.perf_counter() - start, 1),
+        **guards,
         **context,
     }
     name = recipe.monitoring.mlflow.register_model

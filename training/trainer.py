@@ -3,8 +3,9 @@
 One run lives in ``<output_dir>/<run_name>/``: ``checkpoints/`` (Composer ``save_folder``;
 ``autoresume`` continues from ``latest-rank0.pt`` when the same run is started again),
 ``metrics.jsonl`` (loss history), ``hf_model/`` (the exported model), ``ledger/`` (optional
-sample ledger) and ``result.json`` (written by rank 0 when the run ends). The same function
-runs in one process or in each process the ``composer`` launcher starts.
+sample ledger), ``data_cache/`` (decompressed shards while it runs) and ``result.json``
+(written by rank 0 when the run ends). The same function runs in one process or in each
+process the ``composer`` launcher starts.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ class RunPaths:
     @property
     def result(self) -> Path:
         return self.root / "result.json"
+
+    @property
+    def data_cache(self) -> Path:
+        """Decompressed copies of compressed shards (removed when the run completes)."""
+        return self.root / "data_cache"
 
     @property
     def ledger(self) -> Path:
@@ -172,7 +178,9 @@ def flat_params(value: Any, prefix: str = "") -> dict[str, str]:
     return {prefix.rstrip("."): str(value)}
 
 
-def build_trainer(recipe: Recipe, run_name: str, paths: RunPaths):
+def build_trainer(
+    recipe: Recipe, run_name: str, paths: RunPaths, extra_callbacks: list | None = None
+):
     """(trainer, context dict) for ``recipe``; seeds RNGs before the model is built."""
     from composer import Trainer
     from composer.optim import CosineAnnealingWithWarmupScheduler, DecoupledAdamW
@@ -197,8 +205,9 @@ def build_trainer(recipe: Recipe, run_name: str, paths: RunPaths):
     pad = pad if pad is not None else (hf_model.config.eos_token_id or 0)
     if isinstance(pad, list):
         pad = pad[0]
-    train = build_train_data(recipe, device_batch, int(pad), recipe.monitoring.sample_ledger)
-    evaluator = build_evaluator(recipe, device_batch, int(pad))
+    ledger = recipe.monitoring.sample_ledger
+    train = build_train_data(recipe, device_batch, int(pad), paths.data_cache, ledger)
+    evaluator = build_evaluator(recipe, device_batch, int(pad), paths.data_cache)
     total = recipe.total_batches(train.samples_per_epoch)
     max_duration = f"{total}ba" if total is not None else recipe.duration
     opt = recipe.optimizer
@@ -237,7 +246,7 @@ def build_trainer(recipe: Recipe, run_name: str, paths: RunPaths):
         save_overwrite=False,
         autoresume=True,
         loggers=loggers(recipe, run_name),
-        callbacks=callbacks(recipe, paths),
+        callbacks=callbacks(recipe, paths) + list(extra_callbacks or []),
         progress_bar=recipe.monitoring.progress_bar,
         log_to_console=False,
         python_log_level=None,

@@ -25,6 +25,7 @@ def write_mds(
     seed: int = 0,
     loss_mask: bool = False,
     size_limit: int = 1 << 14,
+    compression: str | None = None,
 ) -> Path:
     """One MDS stream of ``count`` sequences (with a loss mask hiding the first half if asked)."""
     from streaming import MDSWriter
@@ -32,7 +33,9 @@ def write_mds(
     columns = {"tokens": "ndarray:int32"}
     if loss_mask:
         columns["loss_mask"] = "ndarray:uint8"
-    with MDSWriter(out=str(folder), columns=columns, size_limit=size_limit) as writer:
+    with MDSWriter(
+        out=str(folder), columns=columns, size_limit=size_limit, compression=compression
+    ) as writer:
         for seq in sequences(count, length, seed):
             sample = {"tokens": seq}
             if loss_mask:
@@ -44,8 +47,10 @@ def write_mds(
 
 
 def write_shard_set(root: Path, length: int, train: int = 96, val: int = 16) -> Path:
-    """The tokenize stage's layout: one stream per source, each with train/ and val/ splits."""
+    """One stream per source, each with train/ and val/ splits; wiki zstd-compressed (as the
+    tokenize stage writes), news raw."""
     for i, source in enumerate(("wiki", "news")):
-        write_mds(root / source / "train", train // 2, length, seed=10 + i)
-        write_mds(root / source / "val", val // 2, length, seed=100 + i)
+        zstd = "zstd" if source == "wiki" else None
+        write_mds(root / source / "train", train // 2, length, seed=10 + i, compression=zstd)
+        write_mds(root / source / "val", val // 2, length, seed=100 + i, compression=zstd)
     return root

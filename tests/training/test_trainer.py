@@ -17,7 +17,7 @@ import torch
 
 from tests.training.conftest import BATCHES, recipe_dict, write_recipe
 from training.callbacks.loss_history import read_history
-from training.callbacks.rollback import checkpoints_by_batch
+from training.checkpoints import checkpoints_by_batch
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -39,6 +39,12 @@ def test_trains_on_mds_shards(reference_run):
     saved = checkpoints_by_batch(Path(run["run_dir"]) / "checkpoints")
     assert sorted(saved) == list(range(4, BATCHES + 1, 4))
     assert Path(run["checkpoint"]).name.endswith(f"-ba{BATCHES}-rank0.pt")
+    assert not (Path(run["run_dir"]) / "data_cache").exists()  # decompressed copies removed
+
+
+def test_compressed_shards_are_not_modified(reference_run, shard_set):
+    wiki = sorted(p.name for p in (shard_set / "wiki" / "train").iterdir())
+    assert wiki and all(n == "index.json" or n.endswith(".zstd") for n in wiki), wiki
 
 
 def test_exported_model_reloads_with_the_trained_weights(reference_run):

@@ -8,28 +8,15 @@ checkpoints (``ep{E}-ba{B}-rank0.pt``, the default ``state_dict_type: full``).
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import torch
 from composer.core import State
 from composer.loggers import Logger
 
+from training.checkpoints import checkpoints_by_batch
+
 log = logging.getLogger(__name__)
-_CKPT = re.compile(r"^ep\d+-ba(\d+)-rank0\.pt$")
-
-
-def checkpoints_by_batch(folder: str | Path) -> dict[int, Path]:
-    """Composer checkpoints in ``folder`` keyed by the batch they were saved at."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return {}
-    found = {}
-    for path in folder.iterdir():
-        match = _CKPT.match(path.name)
-        if match and path.is_file() and not path.is_symlink():
-            found[int(match.group(1))] = path
-    return dict(sorted(found.items()))
 
 
 def rollback(state: State, logger: Logger, folder: str | Path, before_batch: int) -> int | None:

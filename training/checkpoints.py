@@ -1,0 +1,58 @@
+"""The checkpoint folder of a run: Composer checkpoints by batch, and unconfirmed ones.
+
+Composer writes ``ep{E}-ba{B}-rank0.pt`` in place and then points ``latest-rank0.pt`` at it, so
+a run killed in between leaves a checkpoint that may be incomplete and that autoresume does not
+know; Composer then refuses to start ("may conflict with a future checkpoint"). Before a run
+(re)starts, ``set_aside_unconfirmed`` renames such files to ``*.unconfirmed`` (kept for
+inspection, never loaded) so the run resumes from the last confirmed checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+_CKPT = re.compile(r"^ep\d+-ba(\d+)-rank(\d+)\.pt$")
+LATEST = "latest-rank0.pt"
+
+
+def checkpoints_by_batch(folder: str | Path, rank: int = 0) -> dict[int, Path]:
+    """Composer checkpoints of ``rank`` in ``folder`` keyed by the batch they were saved at."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for path in folder.iterdir():
+        match = _CKPT.match(path.name)
+        if match and int(match.group(2)) == rank and path.is_file() and not path.is_symlink():
+            found[int(match.group(1))] = path
+    return dict(sorted(found.items()))
+
+
+def latest_confirmed(folder: str | Path) -> Path | None:
+    """The checkpoint ``latest-rank0.pt`` points at, if any."""
+    link = Path(folder) / LATEST
+    if not link.is_symlink() and not link.exists():
+        return None
+    target = link.resolve()
+    return target if target.is_file() else None
+
+
+def set_aside_unconfirmed(folder: str | Path) -> list[Path]:
+    """Rename checkpoints newer than the confirmed latest one; returns their new paths."""
+    latest = latest_confirmed(folder)
+    confirmed = -1
+    if latest is not None and (match := _CKPT.match(latest.name)):
+        confirmed = int(match.group(1))
+    moved = []
+    for path in Path(folder).glob("ep*-ba*-rank*.pt") if Path(folder).is_dir() else []:
+        match = _CKPT.match(path.name)
+        if match and int(match.group(1)) > confirmed and not path.is_symlink():
+            target = path.with_name(path.name + ".unconfirmed")
+            os.replace(path, target)
+            log.warning("set aside %s: written after the last confirmed checkpoint", path.name)
+            moved.append(target)
+    return moved
