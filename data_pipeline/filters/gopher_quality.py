@@ -11,7 +11,11 @@ with at least one character that is not punctuation. Rules, in order, with their
   ``too_many_ellipses``
 - lines starting with a bullet at most 0.9: ``too_many_bullet_lines``
 - lines ending with an ellipsis at most 0.3: ``too_many_ellipsis_lines``
-- tokens containing a letter at least 0.8: ``too_few_alpha_words``
+- tokens containing a letter at least 0.8: ``too_few_alpha_words``. As in datatrove, punctuation
+  tokens count (``alpha_ratio_of: tokens``), which fails heavily punctuated prose (French
+  Wikipedia with dates and parentheses: ~7% of lead paragraphs); ``alpha_ratio_of: words``
+  measures the share of non-symbol words, as the Gopher paper words it (numbers still count
+  against)
 - at least ``min_stop_words``=2 distinct stop words of the language (``stopwords.py``; exact,
   case-sensitive match as in datatrove): ``too_few_stop_words``
 
@@ -22,6 +26,8 @@ a silent drop. ``stop_words`` set explicitly applies to every language.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from data_pipeline.filters.base import Drop, Filter, Result, register_filter
 from data_pipeline.filters.doc import Doc
@@ -45,6 +51,7 @@ class GopherQualityFilter(Filter):
         max_bullet_lines_ratio: float | None = 0.9,
         max_ellipsis_lines_ratio: float | None = 0.3,
         min_alpha_words_ratio: float | None = 0.8,
+        alpha_ratio_of: Literal["tokens", "words"] = "tokens",
         min_stop_words: int | None = 2,
         stop_words: list[str] | None = None,
     ):
@@ -56,6 +63,7 @@ class GopherQualityFilter(Filter):
         self.max_bullet_lines_ratio = max_bullet_lines_ratio
         self.max_ellipsis_lines_ratio = max_ellipsis_lines_ratio
         self.min_alpha_words_ratio = min_alpha_words_ratio
+        self.alpha_ratio_of = alpha_ratio_of
         self.min_stop_words = min_stop_words
         self.stop_words = stop_words
         self._stop = frozenset(stop_words) if stop_words is not None else None
@@ -97,8 +105,9 @@ class GopherQualityFilter(Filter):
             if (ratio := ends / len(lines)) > self.max_ellipsis_lines_ratio:
                 return Drop("too_many_ellipsis_lines", ratio)
         if self.min_alpha_words_ratio is not None:
-            alpha = sum(map(has_letter, tokens))
-            if (ratio := alpha / total) < self.min_alpha_words_ratio:
+            pool = tokens if self.alpha_ratio_of == "tokens" else words
+            ratio = sum(map(has_letter, pool)) / max(1, len(pool))
+            if ratio < self.min_alpha_words_ratio:
                 return Drop("too_few_alpha_words", ratio)
         if self.min_stop_words:
             stop = self._stop if self._stop is not None else stop_words_for(doc.lang)

@@ -27,8 +27,10 @@ def test_small_data_small_dim_trains_for_every_seed(tmp_path):
     _synthetic(path)
     for seed in range(3):
         model, facts = train_supervised(
-            str(path), TrainParams(dim=16, epoch=5, word_ngrams=1, min_count=1, seed=seed,
-                                   threads=1, bucket=1000)
+            str(path),
+            TrainParams(
+                dim=16, epoch=5, word_ngrams=1, min_count=1, seed=seed, threads=1, bucket=1000
+            ),
         )
         assert facts["attempts"] >= 1 and model.get_dimension() == 16
         assert np.isfinite(np.asarray(model.get_output_matrix())).all()

@@ -168,11 +168,17 @@ def test_quality_classifier_trained_registered_and_applied(filtered, tmp_path):
     lake = open_lakehouse(project)
     good, bad = tmp_path / "good.jsonl", tmp_path / "bad.jsonl"
     good.write_bytes(jsonl_bytes(texts(150, offset=100)))
-    bad.write_bytes(jsonl_bytes([{"text": r["text"]} for r in csv_in_zip(
-        "en/healthtweets.zip")[:150]]))
+    bad.write_bytes(
+        jsonl_bytes([{"text": r["text"]} for r in csv_in_zip("en/healthtweets.zip")[:150]])
+    )
     artifact = train_quality_model(
-        lake, project.artifacts, str(good), str(bad), name="qm",
-        params=TrainParams(dim=16, epoch=5, min_count=1), run_id="q1",
+        lake,
+        project.artifacts,
+        str(good),
+        str(bad),
+        name="qm",
+        params=TrainParams(dim=16, epoch=5, min_count=1),
+        run_id="q1",
     )
     m = artifact.manifest
     assert artifact.version == 1 and artifact.kind == "fasttext_quality_model"
