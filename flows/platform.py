@@ -137,9 +137,10 @@ def up(
             f"a platform is already recorded in {state}; run `ladder platform down` first"
         )
     api_url = f"http://127.0.0.1:{port}/api"
+    server_env = dict(platform_env(state), PREFECT_UI_API_URL=api_url)
     server = _spawn(
         [_bin("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        platform_env(state),
+        server_env,
         state / "server.log",
         project_dir,
     )
