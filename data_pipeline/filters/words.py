@@ -34,6 +34,7 @@ _WORD_RE = re.compile(
     r"|\.\.\.+"  # an ellipsis is one token
     rf"|[^\W_{_CJK}]+"  # a run of letters, digits and marks
     rf"|[{_CJK}]"  # one ideograph or kana
+    r"|-{2,}|\*{2,}|={2,}|_{2,}|~{2,}|[!?]{2,}"  # repeated punctuation is one token: --  !!
     r"|\S"  # any other character: punctuation, symbols, emoji
 )
 _CJK_RE = re.compile(f"[{_CJK}]")
@@ -53,6 +54,12 @@ PUNCTUATION = (
     )
     | TERMINAL_PUNCTUATION
     | frozenset(chr(c) for c in range(32))
+)
+#: Abbreviations whose full stop does not end a sentence (English, German, French, Spanish).
+ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st jr sr vs etc no nos fig figs vol inc ltd co corp dept gen gov sen rep "
+    "col lt sgt capt mt ft approx ca cf al jan feb mar apr jun jul aug sep sept oct nov dec "
+    "bzw usw vgl nr dr hr fr mme mlle sra sr dña".split()
 )
 _SENT_END_RE = re.compile(
     r"(?:\.\.\.|[.!?…؟۔।॥።]+)[\"'”’»)\]]*(?=\s|$)"  # followed by a space or the end
@@ -120,7 +127,18 @@ def is_symbol(token: str) -> bool:
 
 
 def count_sentences(line: str) -> int:
-    """Sentences in one line: runs of terminal punctuation followed by a space or the end."""
-    ends = len(_SENT_END_RE.findall(line))
-    tail = _SENT_END_RE.split(line)[-1].strip() if ends else line.strip()
-    return ends + (1 if tail else 0)
+    """Sentences in one line: runs of terminal punctuation followed by a space or the end.
+
+    A full stop after an initial (``J. R. R. Tolkien``) or a common abbreviation (``Mr.``,
+    ``St.``, ``No.``) does not end a sentence, as in spaCy's tokenizer exceptions.
+    """
+    ends, last = 0, 0
+    for match in _SENT_END_RE.finditer(line):
+        if match.group().startswith(".") and not match.group().startswith("..."):
+            before = line[last : match.start()].rsplit(None, 1)
+            word = before[-1] if before else ""
+            if (len(word) == 1 and word.isalpha()) or word.lower() in ABBREVIATIONS:
+                continue
+        ends += 1
+        last = match.end()
+    return ends + (1 if line[last:].strip() else 0)

@@ -50,7 +50,7 @@ def filter_markdown(counts: dict[str, int], examples: list[dict] | None = None) 
     other = sorted(
         k
         for k in counts
-        if k.split(".")[0] in ("skipped", "edited", "redacted", "tagged", "errors")
+        if k.split(".")[0] in ("skipped", "edited", "redacted", "tagged", "errors", "time_ms")
     )
     if other:
         lines += ["", "| event | count |", "|---|---:|"]

@@ -5,7 +5,7 @@ Keys (documents unless prefixed ``chars.``): ``input``, ``kept``, ``rejected``,
 ``lang.<code>.{input,kept,rejected}``; ``chars.input``, ``chars.kept``, ``chars.rejected``,
 ``chars.rejected.<filter>.<reason>``, ``chars.source.<name>.{input,kept,rejected}``; plus the
 summed per-document events (``skipped.*``, ``edited.*``, ``redacted.*``, ``tagged.*``,
-``errors.*``, ``chars.edited.<filter>``). Characters add up as
+``errors.*``, ``chars.edited.<filter>``, ``time_ms.<filter>``). Characters add up as
 ``chars.input = chars.kept + chars.rejected + sum(chars.edited.*)``.
 """
 
