@@ -56,11 +56,12 @@ PUNCTUATION = (
     | frozenset(chr(c) for c in range(32))
 )
 #: Abbreviations whose full stop does not end a sentence (English, German, French, Spanish).
-ABBREVIATIONS = frozenset(
+_ABBREVIATIONS = (
     "mr mrs ms dr prof st jr sr vs etc no nos fig figs vol inc ltd co corp dept gen gov sen rep "
     "col lt sgt capt mt ft approx ca cf al jan feb mar apr jun jul aug sep sept oct nov dec "
-    "bzw usw vgl nr dr hr fr mme mlle sra sr dña".split()
+    "bzw usw vgl nr hr fr mme mlle sra dña"
 )
+ABBREVIATIONS = frozenset(_ABBREVIATIONS.split())
 _SENT_END_RE = re.compile(
     r"(?:\.\.\.|[.!?…؟۔।॥።]+)[\"'”’»)\]]*(?=\s|$)"  # followed by a space or the end
     r"|[。！？｡]+[」』”’）)]*"  # CJK full stops need no space after them
