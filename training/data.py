@@ -84,7 +84,8 @@ class TokenCollator:
     """Stacks MDS samples into ``input_ids``/``labels`` (+``attention_mask`` when padded).
 
     ``loss_mask_column``: labels are -100 where the mask is 0 (prompt tokens in SFT).
-    ``digests``: add a CRC32 per sequence (``sample_digest``) for the sample ledger.
+    ``digests``: add a CRC32 per row (``sample_digest``) for the sample ledger.
+    ``rows_per_sample``: cut each stored sequence into this many rows of ``seq_len``.
     """
 
     def __init__(
@@ -94,14 +95,34 @@ class TokenCollator:
         tokens_column: str = "tokens",
         loss_mask_column: str | None = None,
         digests: bool = False,
+        rows_per_sample: int = 1,
     ):
         self.seq_len = seq_len
+        self.rows_per_sample = rows_per_sample
         self.pad = pad_token_id
         self.tokens_column = tokens_column
         self.loss_mask_column = loss_mask_column
         self.digests = digests
 
+    def _rows(self, samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each stored sample cut into ``rows_per_sample`` rows (the rest stays on the last)."""
+        k, seq = self.rows_per_sample, self.seq_len
+        if k == 1:
+            return samples
+        out = []
+        for sample in samples:
+            for j in range(k):
+                end = (j + 1) * seq if j < k - 1 else None
+                out.append(
+                    {
+                        key: value[j * seq : end] if isinstance(value, np.ndarray) else value
+                        for key, value in sample.items()
+                    }
+                )
+        return out
+
     def __call__(self, samples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        samples = self._rows(samples)
         rows, seq = len(samples), self.seq_len
         ids = np.full((rows, seq), self.pad, dtype=np.int64)
         labels = np.full((rows, seq), IGNORE_INDEX, dtype=np.int64)

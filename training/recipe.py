@@ -115,6 +115,8 @@ class DataSpec(StrictModel):
     num_canonical_nodes: int | None = Field(default=None, ge=1)
     num_workers: int = Field(default=0, ge=0)
     pad_token_id: int | None = None
+    sample_len: int | None = Field(default=None, ge=1)
+    long_samples: Literal["split", "truncate"] = "split"
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:

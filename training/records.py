@@ -2,7 +2,8 @@
 
 Runs in the launching process (the flow), never in the training processes: it needs Spark for
 the lakehouse's ``artifacts`` and ``runs`` tables. Inputs are the shard-set artifacts
-(``artifact:mds/NAME@V``) and, for a known base model, ``artifact:base_model/NAME@V``; outputs
+(``artifact:mds-NAME@V``), the held-out table version used for evaluation
+(``heldout_docs@V``) and, for a known base model, ``artifact:base_model/NAME@V``; outputs
 are ``artifact:model/RUN@V`` (the HF folder) and ``artifact:checkpoint/RUN@V`` (the final
 Composer checkpoint), each with a manifest naming the recipe hash, the inputs and MLflow run.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from training.recipe import ARTIFACT_PREFIX, Recipe, load_recipe, save_recipe
+from training.recipe import ARTIFACT_PREFIX, TABLE_PREFIX, Recipe, load_recipe, save_recipe
 from training.trainer import RunPaths, run_paths
 
 if TYPE_CHECKING:  # Spark-backed modules load only when a run is recorded
@@ -78,44 +79,77 @@ def register_base_model(registry: ArtifactRegistry, folder: Path, manifest: dict
     return registry.register(name, "hf_model", str(folder), manifest, content_hash=digest)
 
 
+def _tokenizer_dir(model, artifacts_root: Path) -> Path:
+    """The tokenizer the run trains with: explicit, the model folder's own, or the default."""
+    if model.tokenizer not in (None, "default"):
+        return Path(model.tokenizer)
+    if model.source and (Path(model.source) / "tokenizer.json").is_file():
+        return Path(model.source)
+    from data_pipeline.tokenizer import default_tokenizer_dir
+
+    return default_tokenizer_dir(artifacts_root)
+
+
 def prepare(
     recipe_path: str | Path,
     overrides: list[str] | None = None,
     run_name: str | None = None,
     record: bool = True,
 ) -> PreparedRun:
-    """Load the recipe, pin its artifacts and base model, save the resolved copy in its run."""
+    """Load the recipe, pin its artifacts, tables and base model, save the resolved copy.
+
+    The lakehouse is opened (Spark) when the run is recorded or the recipe names artifacts or
+    tables; ``record=False`` only skips writing records and registering artifacts.
+    """
+    from data_pipeline.lakehouse import TableVersion
+
     recipe = load_recipe(recipe_path, overrides)
-    lakehouse = open_project_lakehouse(recipe) if record else None
+    refs = recipe.artifact_refs()
+    lakehouse = open_project_lakehouse(recipe) if (record or refs) else None
     registry = None
     if lakehouse is not None:
         from data_pipeline.artifacts import ArtifactRegistry
 
         registry = ArtifactRegistry(lakehouse)
-    artifacts_root, _ = recipe.project_roots()
+    artifacts_root = recipe.project_roots()[0] or Path("artifacts").resolve()
     inputs: list[TableVersion] = []
     updates: dict[str, Any] = {}
-    for key, ref in recipe.artifact_refs().items():
-        folder, pinned = resolve_artifact(ref, registry, artifacts_root)
-        updates[key.split(".", 1)[1]] = folder
-        if pinned is not None:
-            inputs.append(pinned)
-    data = recipe.data.model_copy(update=updates)
+    for key, ref in refs.items():
+        if ref.startswith(ARTIFACT_PREFIX):
+            folder, pinned = resolve_artifact(ref, registry, artifacts_root)
+            updates[key.split(".", 1)[1]] = folder
+            if pinned is not None:
+                inputs.append(pinned)
     model = recipe.model
     if not model.from_scratch:
         from training.base_model import KNOWN_BASE_MODELS, prepare_base_model
 
         if model.source in KNOWN_BASE_MODELS:
-            base = prepare_base_model(artifacts_root or Path("artifacts").resolve(), model.source)
-            if registry is not None:
+            base = prepare_base_model(artifacts_root, model.source)
+            if registry is not None and record:
                 inputs.append(register_base_model(registry, base.path, base.manifest).ref)
             pretrain = model.pretrain_tokens or base.pretrain_tokens
             model = model.model_copy(update={"source": str(base.path), "pretrain_tokens": pretrain})
+    for key, ref in refs.items():
+        if ref.startswith(TABLE_PREFIX):
+            if lakehouse is None:
+                raise ValueError(f"{recipe.origin}: {ref} needs the recipe's project lakehouse")
+            from training.heldout_eval import heldout_eval_shards
+
+            table, version = TableVersion.parse(ref.removeprefix(TABLE_PREFIX))
+            folder, version = heldout_eval_shards(
+                lakehouse, table, version, _tokenizer_dir(model, artifacts_root),
+                recipe.seq_len, artifacts_root / "mds-eval",
+            )  # fmt: skip
+            has_streams = any(folder.glob("*/index.json"))
+            updates[key.split(".", 1)[1]] = str(folder) if has_streams else None
+            inputs.append(TableVersion(table, version))
+    data = recipe.data.model_copy(update=updates)
     resolved = recipe.model_copy(update={"data": data, "model": model})
     name = run_name or resolved.run_name()
     paths = run_paths(resolved, name)
     save_recipe(resolved, paths.recipe)
-    return PreparedRun(resolved, name, paths, inputs, lakehouse)
+    return PreparedRun(resolved, name, paths, inputs, lakehouse if record else None)
 
 
 def record_start(run: PreparedRun, flow_run_id: str | None = None) -> RunRecord | None:

@@ -184,7 +184,7 @@ def build_trainer(
     """(trainer, context dict) for ``recipe``; seeds RNGs before the model is built."""
     from composer import Trainer
     from composer.optim import CosineAnnealingWithWarmupScheduler, DecoupledAdamW
-    from composer.utils import reproducibility
+    from composer.utils import dist, reproducibility
 
     from training.loaders import build_evaluator, build_train_data
     from training.model import build_hf_model, wrap_model
@@ -195,6 +195,9 @@ def build_trainer(
             "(it resolves them) or give folders"
         )
     device = detect_device(recipe)
+    # The process group first: streaming would otherwise open (and close) its own for each
+    # dataset with remote streams, which hangs when two datasets do it in a row.
+    dist.initialize_dist(device)
     reproducibility.seed_all(recipe.seed)
     artifacts_root, _ = recipe.project_roots()
     hf_model, tokenizer, source = build_hf_model(recipe.model, artifacts_root, device)
@@ -208,7 +211,7 @@ def build_trainer(
     ledger = recipe.monitoring.sample_ledger
     train = build_train_data(recipe, device_batch, int(pad), paths.data_cache, ledger)
     evaluator = build_evaluator(recipe, device_batch, int(pad), paths.data_cache)
-    total = recipe.total_batches(train.samples_per_epoch)
+    total = recipe.total_batches(train.samples_per_epoch * train.rows_per_sample)
     max_duration = f"{total}ba" if total is not None else recipe.duration
     opt = recipe.optimizer
     optimizer = DecoupledAdamW(
@@ -257,6 +260,7 @@ def build_trainer(
         "device_batch": device_batch,
         "max_duration": max_duration,
         "phases": train.phases,
+        "rows_per_stored_sequence": train.rows_per_sample,
         "source_model": str(source) if source else None,
         "parameters": model.param_count.total,
         "active_parameters": model.param_count.active,
