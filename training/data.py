@@ -190,8 +190,11 @@ def streaming_dataset(
     )
 
 
-def dataloader(dataset, device_batch: int, collator: TokenCollator, num_workers: int):
-    """A torch DataLoader over a streaming dataset (streaming does the per-rank split)."""
+def dataloader(
+    dataset, device_batch: int, collator: TokenCollator, num_workers: int, drop_last: bool = True
+):
+    """A torch DataLoader over a streaming dataset (streaming does the per-rank split).
+    Training drops a last partial batch (every step has the global batch); eval keeps it."""
     from torch.utils.data import DataLoader
 
     return DataLoader(
@@ -199,7 +202,7 @@ def dataloader(dataset, device_batch: int, collator: TokenCollator, num_workers:
         batch_size=device_batch,
         collate_fn=collator,
         num_workers=num_workers,
-        drop_last=True,
+        drop_last=drop_last,
         persistent_workers=num_workers > 0,
         pin_memory=torch.cuda.is_available(),
     )

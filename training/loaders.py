@@ -179,7 +179,9 @@ def build_evaluator(
     dataset = streaming_dataset(streams, device_batch // rows, False, data)
     if rows > 1:
         dataset = SplitSamples(dataset, rows)
-    loader = dataloader(dataset, device_batch // rows, collator(recipe, pad_token_id, rows), 0)
+    loader = dataloader(
+        dataset, device_batch // rows, collator(recipe, pad_token_id, rows), 0, drop_last=False
+    )
     return Evaluator(
         label="eval",
         dataloader=DataSpec(loader, get_num_tokens_in_batch=tokens_in_batch),

@@ -170,7 +170,7 @@ def record_start(run: PreparedRun, flow_run_id: str | None = None) -> RunRecord 
         inputs=list(run.inputs),
         started_at=existing.started_at if existing else dt.datetime.now(dt.UTC),
     )
-    log.upsert(record)
+    log.record(record)
     return record
 
 
@@ -189,7 +189,7 @@ def record_end(
     record.duration_s = (record.ended_at - started).total_seconds()
     if error is not None or result is None:
         record.status, record.error = FAILED, (error or "no result")[:4000]
-        RunLog(run.lakehouse).upsert(record)
+        RunLog(run.lakehouse).record(record)
         return []
     registry = ArtifactRegistry(run.lakehouse)
     manifest = {
@@ -225,5 +225,5 @@ def record_end(
         for key in ("batches", "tokens", "truncated_tokens", "resumed_at_batch", "parameters")
         if key in result
     }
-    RunLog(run.lakehouse).upsert(record)
+    RunLog(run.lakehouse).record(record)
     return outputs
