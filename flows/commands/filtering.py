@@ -91,7 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--name", default="quality_model", help="artifact name (default quality_model)")
     t.add_argument("--max-docs", type=int, default=20_000, help="per side (default 20000)")
     t.add_argument("--heldout", type=float, default=0.1, help="held-out share (default 0.1)")
-    t.add_argument("--dim", type=int, default=64)
+    t.add_argument("--dim", type=int, default=100)
     t.add_argument("--epoch", type=int, default=10)
     t.add_argument("--lr", type=float, default=0.1)
     t.add_argument("--word-ngrams", type=int, default=2)
