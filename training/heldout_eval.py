@@ -2,9 +2,10 @@
 
 The tokenize stage keeps a deterministic share of each source's documents out of the training
 shards, in the ``heldout_docs`` table. For the eval loss during training the flow tokenises one
-pinned version of that table with the model's tokenizer (each document followed by EOS, as the
-training shards are), packs it per source into ``seq_len`` sequences (a source's last, shorter
-sequence is kept and padded at batch time, so no held-out token is dropped) and writes one MDS
+pinned version of that table with the model's tokenizer (each document followed by the
+training shards' separator, from their manifest), packs it per source into ``seq_len``
+sequences (a source's last, shorter sequence is kept and padded at batch time, so no held-out
+token is dropped) and writes one MDS
 stream per source under ``<artifacts>/mds-eval/<table>-v<version>-<key>/``. The folder is
 reused while the table version, tokenizer, ``seq_len`` and document cap are the same.
 """
@@ -39,8 +40,12 @@ def heldout_eval_shards(
     seq_len: int,
     out_root: str | Path,
     max_docs: int = MAX_DOCS,
+    eos_id: int | None = None,
 ) -> tuple[Path, int]:
-    """(MDS folder, table version) for the held-out documents of ``table@version``."""
+    """(MDS folder, table version) for the held-out documents of ``table@version``.
+
+    ``eos_id``: the document separator of the training shards (their manifest's), default the
+    tokenizer's EOS."""
     from streaming import MDSWriter
 
     from data_pipeline.tokenizer import load_fast_tokenizer, tokenizer_info
@@ -49,9 +54,10 @@ def heldout_eval_shards(
     if version is None:
         raise FileNotFoundError(f"table {table!r} does not exist: run the tokenize stage first")
     info = tokenizer_info(tokenizer_dir)
-    if info.eos_id is None:
+    eos_id = eos_id if eos_id is not None else info.eos_id
+    if eos_id is None:
         raise ValueError(f"tokenizer {tokenizer_dir} has no EOS token to separate documents")
-    key = stable_hash([table, version, info.sha256, seq_len, max_docs])[:10]
+    key = stable_hash([table, version, info.sha256, seq_len, max_docs, eos_id])[:10]
     target = Path(out_root) / f"{table}-v{version}-{key}"
     if (target / "manifest.json").is_file():
         return target, version
@@ -72,7 +78,7 @@ def heldout_eval_shards(
     manifest: dict = {"table": table, "version": version, "seq_len": seq_len, "streams": {}}
     for source, texts in sorted(by_source.items()):
         encoded = [e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
-        sequences = pack(encoded, info.eos_id, seq_len)
+        sequences = pack(encoded, eos_id, seq_len)
         with MDSWriter(out=str(staging / source), columns={"tokens": f"ndarray:{dtype}"}) as w:
             for seq in sequences:
                 w.write({"tokens": seq.astype(dtype)})

@@ -90,6 +90,45 @@ def _tokenizer_dir(model, artifacts_root: Path) -> Path:
     return default_tokenizer_dir(artifacts_root)
 
 
+def shard_manifest(recipe: Recipe) -> dict | None:
+    """The tokenize stage's ``manifest.json`` of the training shard set, if there is one."""
+    folder: Path | None = None
+    if recipe.data.shards and not recipe.artifact_refs().get("data.shards"):
+        folder = Path(recipe.data.shards)
+        if (folder / "LATEST").is_file() and not (folder / "manifest.json").is_file():
+            folder = folder / (folder / "LATEST").read_text().strip()
+    elif recipe.data.mix:
+        from training.mix import data_dir, load_mix
+
+        folder = data_dir(load_mix(recipe.data.mix))
+    if folder is None or not (folder / "manifest.json").is_file():
+        return None
+    return json.loads((folder / "manifest.json").read_text())
+
+
+def check_tokenizer(manifest: dict | None, tokenizer_dir: Path | None, vocab_size: int) -> None:
+    """Refuse shards tokenised with another tokenizer than the model's, or ids it cannot embed."""
+    info = (manifest or {}).get("tokenizer") or {}
+    if info.get("vocab_size") and int(info["vocab_size"]) > vocab_size:
+        raise ValueError(
+            f"the shards' tokenizer has {info['vocab_size']} ids but the model embeds only "
+            f"{vocab_size}: tokenise with the model's tokenizer (or grow model.config.vocab_size)"
+        )
+    if (
+        info.get("sha256")
+        and tokenizer_dir is not None
+        and (tokenizer_dir / "tokenizer.json").is_file()
+    ):
+        from data_pipeline.tokenizer import tokenizer_info
+
+        mine = tokenizer_info(tokenizer_dir).sha256
+        if mine != info["sha256"]:
+            raise ValueError(
+                f"the shards were tokenised with {info.get('path')} (sha256 {info['sha256'][:12]}) "
+                f"but the model's tokenizer {tokenizer_dir} differs (sha256 {mine[:12]})"
+            )
+
+
 def prepare(
     recipe_path: str | Path,
     overrides: list[str] | None = None,
@@ -130,6 +169,15 @@ def prepare(
                 inputs.append(register_base_model(registry, base.path, base.manifest).ref)
             pretrain = model.pretrain_tokens or base.pretrain_tokens
             model = model.model_copy(update={"source": str(base.path), "pretrain_tokens": pretrain})
+    data = recipe.data.model_copy(update=updates)
+    manifest = shard_manifest(recipe.model_copy(update={"data": data}))
+    tokenizer = _tokenizer_dir(model, artifacts_root) if (model.tokenizer or model.source) else None
+    if manifest is not None:
+        from training.model import model_config
+
+        vocab = model_config(model, artifacts_root, convert=False).vocab_size
+        check_tokenizer(manifest, tokenizer, vocab)
+    eos = ((manifest or {}).get("tokenizer") or {}).get("eos_id")
     for key, ref in refs.items():
         if ref.startswith(TABLE_PREFIX):
             if lakehouse is None:
@@ -138,8 +186,8 @@ def prepare(
 
             table, version = TableVersion.parse(ref.removeprefix(TABLE_PREFIX))
             folder, version = heldout_eval_shards(
-                lakehouse, table, version, _tokenizer_dir(model, artifacts_root),
-                recipe.seq_len, artifacts_root / "mds-eval",
+                lakehouse, table, version, tokenizer or _tokenizer_dir(model, artifacts_root),
+                recipe.seq_len, artifacts_root / "mds-eval", eos_id=eos,
             )  # fmt: skip
             has_streams = any(folder.glob("*/index.json"))
             updates[key.split(".", 1)[1]] = str(folder) if has_streams else None
