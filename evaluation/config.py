@@ -30,13 +30,17 @@ class PerplexityConfig(StrictModel):
     """Domain bits per byte on ``table`` (``version`` pinned, latest when null), per group.
 
     Up to ``max_docs`` documents per group (the same ones every run: smallest doc_id hash),
-    each cut to ``max_doc_chars`` characters; windows of ``window`` tokens.
+    each cut to ``max_doc_chars`` characters; windows of ``window`` tokens. A document whose
+    ``lang`` column is null (no language-ID stage before tokenize) takes its language from the
+    first ``lang_metadata`` key of its ``metadata`` that is set (default ``lang``, then the
+    source's declared ``lang_hint``).
     """
 
     enabled: bool = True
     table: str = "heldout_docs"
     version: int | None = None
     group_by: list[str] = Field(default_factory=lambda: ["source", "lang"])
+    lang_metadata: list[str] = Field(default_factory=lambda: ["lang", "lang_hint"])
     max_docs: int = Field(default=40, ge=1)
     max_doc_chars: int = Field(default=2000, ge=100)
     window: int = Field(default=1024, ge=16)

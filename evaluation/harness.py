@@ -8,7 +8,6 @@ lm-eval's own (its task YAMLs and ``process_results``); only the data is replace
 
 from __future__ import annotations
 
-import math
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -82,24 +81,38 @@ def task_config(spec: TaskSpec, subset: str = "", limit: int | None = None) -> d
     return cfg
 
 
+def split_limit(limit: int | None, parts: int) -> list[int | None]:
+    """``limit`` items spread over ``parts`` subsets as evenly as possible (earlier ones first)."""
+    if limit is None:
+        return [None] * parts
+    return [limit // parts + (1 if i < limit % parts else 0) for i in range(parts)]
+
+
 def build_tasks(spec: TaskSpec, limit: int | None = None) -> list[ConfigurableTask]:
-    """lm-eval tasks for ``spec``: one per subset; ``limit`` items in all, spread over subsets."""
+    """lm-eval tasks for ``spec``: one per subset; ``limit`` items in all, spread over subsets
+    (subsets left with no item are skipped)."""
     subsets = subset_names(spec.data)
-    per_subset = None if limit is None else max(1, math.ceil(limit / len(subsets)))
     tasks = []
-    for subset in subsets:
-        task = ConfigurableTask(config=task_config(spec, subset, per_subset))
+    for subset, n in zip(subsets, split_limit(limit, len(subsets)), strict=True):
+        if n == 0:
+            continue
+        task = ConfigurableTask(config=task_config(spec, subset, n))
         if hasattr(task, "set_fewshot_seed"):
             task.set_fewshot_seed(seed=FEWSHOT_SEED)
         tasks.append(task)
     return tasks
 
 
-def item_scores(tasks: list[ConfigurableTask], lm) -> list[dict[str, float]]:
-    """Run every request of ``tasks`` through ``lm``; lm-eval's per-item metrics, in order."""
+def item_scores(
+    tasks: list[ConfigurableTask], lm, samples: list[int] | None = None
+) -> list[dict[str, float]]:
+    """Run every request of ``tasks`` through ``lm``; lm-eval's per-item metrics, in order.
+
+    ``samples``: only these item indices (of a single task), as lm-eval's ``samples`` option.
+    """
     by_type: dict[str, list] = defaultdict(list)
     for task in tasks:
-        task.build_all_requests(rank=0, world_size=1)
+        task.build_all_requests(samples=samples, rank=0, world_size=1)
         for inst in task.instances:
             by_type[inst.request_type].append(inst)
     for request_type, instances in by_type.items():
@@ -122,10 +135,16 @@ def item_scores(tasks: list[ConfigurableTask], lm) -> list[dict[str, float]]:
     return scores
 
 
+def item_cap(spec: TaskSpec, limit: int | None = None) -> int | None:
+    """Items a run scores: the smaller of ``limit`` and the task's ``max_items`` (None = all)."""
+    caps = [c for c in (limit, spec.max_items) if c is not None]
+    return min(caps) if caps else None
+
+
 def evaluate_task(spec: TaskSpec, lm, limit: int | None = None) -> TaskResult:
-    """Score one task: ``limit`` items (or the spec's ``max_items``; all when both are None)."""
+    """Score one task: the first ``item_cap(spec, limit)`` items (spread over subsets)."""
     start = time.perf_counter()
-    tasks = build_tasks(spec, limit if limit is not None else spec.max_items)
+    tasks = build_tasks(spec, item_cap(spec, limit))
     scores = item_scores(tasks, lm)
     if scores and spec.metric not in scores[0]:
         raise ValueError(

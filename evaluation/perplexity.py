@@ -1,9 +1,12 @@
 """Domain evaluation (learning): bits per byte on the held-out split, per source and language.
 
 The held-out documents (``heldout_docs``, carved out at curation and never in training shards)
-are read at a pinned Delta version. Per group, the same documents are taken every run (smallest
-SHA-256 of ``doc_id``), cut to ``max_doc_chars``. Bits per byte = total negative log-likelihood
-in bits / total UTF-8 bytes; its standard error is the ratio estimator's,
+are read at a pinned Delta version. Groups are ``source`` and ``lang`` by default; the table's
+``lang`` is null when no language-ID stage ran before tokenize, and then the language comes from
+the document's metadata (``lang``, else the source's ``lang_hint``). Per group, the same documents
+are taken every run (smallest SHA-256 of ``doc_id``), cut to ``max_doc_chars``. Bits per
+byte = total negative log-likelihood in bits / total UTF-8 bytes; its standard error is the ratio
+estimator's,
 ``sqrt(sum((nll_i - bpb * bytes_i)^2) / (n (n - 1))) / mean(bytes)``.
 """
 
@@ -12,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pyspark.sql import Window
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from data_pipeline.lakehouse import Lakehouse, TableVersion
@@ -44,6 +47,17 @@ def group_name(values: dict[str, str | None]) -> str:
     return "/".join(f"{k}={v if v is not None else 'none'}" for k, v in values.items())
 
 
+def with_language(df: DataFrame, metadata_keys: list[str]) -> DataFrame:
+    """``lang`` = the column where set, else the first of ``metadata[key]`` that is set."""
+    candidates = [F.col("lang")] if "lang" in df.columns else []
+    if "metadata" in df.columns:
+        candidates += [F.col("metadata").getItem(key) for key in metadata_keys]
+    if not candidates:
+        return df
+    lang = F.coalesce(*candidates, F.lit(None).cast("string"))
+    return df.withColumn("lang", lang)
+
+
 def sample_heldout(
     lakehouse: Lakehouse, cfg: PerplexityConfig, limit: int | None = None
 ) -> tuple[TableVersion, list[DomainDoc]]:
@@ -54,7 +68,7 @@ def sample_heldout(
             f"table {cfg.table!r} does not exist under {lakehouse.root}: run the tokenize "
             "stage (it carves out the held-out split) or disable perplexity"
         )
-    df = lakehouse.read(cfg.table, version)
+    df = with_language(lakehouse.read(cfg.table, version), cfg.lang_metadata)
     keys = [k for k in cfg.group_by if k in df.columns]
     per_group = min(limit or cfg.max_docs, cfg.max_docs)
     ranked = df.withColumn("_h", F.sha2(F.col("doc_id"), 256)).withColumn(

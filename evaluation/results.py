@@ -134,7 +134,7 @@ def write_results(
     started = record.started_at
     started = started if started.tzinfo else started.replace(tzinfo=dt.UTC)
     record.duration_s = (record.ended_at - started).total_seconds()
-    RunLog(lakehouse).upsert(record)
+    RunLog(lakehouse).record(record)
     return written
 
 

@@ -14,6 +14,7 @@ MODEL is a known base model name (smollm2-135m-instruct), artifact:NAME[@V] or a
 
   ladder eval run smollm2-135m-instruct --limit 20 --tasks hellaswag arc_easy
   ladder eval gauntlet                       full gauntlet on the base model (task caps apply)
+  ladder eval gauntlet --limit 100           the same with every task cut to its first 100 items
   ladder eval compare smollm2-135m-instruct artifact:model/my-run --limit 10
   ladder eval golden MODEL                   golden set + judge only
   ladder eval latency MODEL                  latency and cost only
@@ -49,7 +50,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_gauntlet(args: argparse.Namespace) -> int:
-    return _run(args, tasks=None, limit=None)
+    return _run(args, tasks=None)
 
 
 def cmd_golden(args: argparse.Namespace) -> int:
@@ -75,7 +76,11 @@ def _common(p: argparse.ArgumentParser, tasks: bool = True) -> None:
     p.add_argument("--config", default=DEFAULT_CONFIG, help="evaluation YAML")
     if tasks:
         p.add_argument("--tasks", nargs="+", help="only these gauntlet tasks")
-    p.add_argument("--limit", type=int, help="at most N items per task (and docs per domain)")
+    p.add_argument(
+        "--limit",
+        type=int,
+        help="at most N items per task (below its max_items cap) and documents per domain group",
+    )
     p.add_argument("--run-id", help="run id (default: a new one)")
 
 

@@ -74,6 +74,56 @@ def test_packed_equals_one_request_at_a_time():
             assert greedy == all(top[i] == t for i, t in enumerate(cont))
 
 
+class _Chars(_Ids):
+    """Characters as token ids (1..49), for rolling-window tests."""
+
+    def encode(self, text, add_special_tokens=False):
+        return [1 + ord(c) % 49 for c in text]
+
+
+def _direct_logprob(model, context: list[int], tokens: list[int]) -> float:
+    with torch.no_grad():
+        logits = model(torch.tensor([context + tokens[:-1]])).logits[0].double()
+    logp = torch.log_softmax(logits, -1)[len(context) - 1 :]
+    return sum(float(logp[i, t]) for i, t in enumerate(tokens))
+
+
+def test_rolling_windows_score_every_token_once_with_their_context():
+    model = make_tiny_llama(vocab_size=50, seed=5, layers=2, hidden=32)
+    scorer = PackedScorer(model, _Chars(), show_progress=False, min_row=16)
+    texts = ["the old river town", "abc"]
+    whole = scorer.rolling_logprob(texts, window=1000)  # one window: everything after BOS
+    for text, (lp, n) in zip(texts, whole, strict=True):
+        tokens = _Chars().encode(text)
+        assert n == len(tokens)
+        assert lp == pytest.approx(_direct_logprob(model, [0], tokens), abs=1e-4)
+    tokens = _Chars().encode(texts[0])  # window 8: predict 4 tokens after up to 4 of context
+    want = sum(
+        _direct_logprob(model, tokens[max(0, s - 4) : s] or [0], tokens[s : s + 4])
+        for s in range(0, len(tokens), 4)
+    )
+    lp, n = scorer.rolling_logprob(texts[:1], window=8)[0]
+    assert n == len(tokens) and lp == pytest.approx(want, abs=1e-4)
+
+
+def test_domain_bits_per_byte_per_group():
+    from evaluation.perplexity import DomainDoc, domain_perplexity, ratio_stderr
+
+    model = make_tiny_llama(vocab_size=50, seed=5, layers=1, hidden=16)
+    scorer = PackedScorer(model, _Chars(), show_progress=False, min_row=16)
+    docs = [DomainDoc("a", "héllo"), DomainDoc("b", "xyz"), DomainDoc("a", "river")]
+    scored = scorer.rolling_logprob([d.text for d in docs])
+    results = {r.group: r for r in domain_perplexity(scorer, docs)}
+    assert list(results) == ["a", "b"]
+    bits = [-scored[i][0] / math.log(2) for i in (0, 2)]
+    nbytes = [6, 5]  # "é" is two UTF-8 bytes
+    assert results["a"].bits_per_byte == pytest.approx(sum(bits) / 11)
+    assert results["a"].stderr == pytest.approx(ratio_stderr(bits, nbytes))
+    assert (results["a"].docs, results["a"].bytes, results["a"].tokens) == (2, 11, 10)
+    assert results["b"].stderr == 0.0  # a single document
+    assert ratio_stderr([2.0, 4.0], [1, 1]) == pytest.approx(1.0)  # sqrt(((-1)^2 + 1^2) / 2) / 1
+
+
 def test_left_truncation_keeps_the_last_tokens():
     model = make_tiny_llama(vocab_size=50, seed=2, layers=1, hidden=16)
     scorer = PackedScorer(model, _Ids(), show_progress=False, min_row=8, max_length=8)

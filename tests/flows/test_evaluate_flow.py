@@ -17,24 +17,37 @@ from tests.evaluation.conftest import (  # noqa: F401  (fixtures)
 
 HELDOUT_TEXTS = {
     ("wiki_en", "en"): ["The river flows through the old town.", "Paris is the capital of France."],
-    ("wiki_fr", "fr"): ["La rivière traverse la vieille ville.", "Paris est la capitale."],
+    ("wiki_fr", None): ["La rivière traverse la vieille ville.", "Paris est la capitale."],
 }
 
 
 def _heldout(lakehouse):
-    """A small `heldout_docs` table of the shape the tokenize stage writes."""
+    """``heldout_docs`` shaped by the tokenize stage's own ``heldout_frame``: wiki_en documents
+    carry a ``lang`` column value, wiki_fr ones only their source's ``lang_hint`` (as when no
+    language-ID stage ran before tokenize); one document is not held out."""
+    from pyspark.sql.types import BooleanType, StringType, StructField, StructType
+
+    from data_pipeline import schemas
     from data_pipeline.lakehouse import CommitInfo, TableWrite
-    from data_pipeline.stages.tokenize_outputs import HELDOUT_SCHEMA
+    from data_pipeline.stages.tokenize_outputs import HELDOUT, HELDOUT_SCHEMA, heldout_frame
 
     now = dt.datetime(2025, 1, 1)
-    rows = [
-        (f"{src}-{i}", text, src, "CC-BY-SA-4.0", f"file://{src}", {}, now, "r0", lang, None)
-        for (src, lang), texts in HELDOUT_TEXTS.items()
-        for i, text in enumerate(texts)
-    ]
-    df = lakehouse.spark.createDataFrame(rows, HELDOUT_SCHEMA)
+    rows = []
+    for (src, lang), texts in HELDOUT_TEXTS.items():
+        meta = {"lang_hint": "fr"} if src == "wiki_fr" else {}
+        for i, text in enumerate([*texts, "A training document."]):
+            doc = (f"{src}-{i}", text, src, "CC", f"file://{src}", meta, now, "r0")
+            rows.append((*doc, lang, i < len(texts)))
+    schema = StructType(
+        [
+            *schemas.DOCUMENT_FIELDS,
+            StructField("lang", StringType(), True),
+            StructField("heldout", BooleanType(), False),
+        ]
+    )
+    docs = lakehouse.spark.createDataFrame(rows, schema)
     commit = CommitInfo("r0", "tokenize", "h", "test")
-    return lakehouse.write(TableWrite("heldout_docs", df, schema=HELDOUT_SCHEMA), commit)
+    return lakehouse.write(TableWrite(HELDOUT, heldout_frame(docs), schema=HELDOUT_SCHEMA), commit)
 
 
 @pytest.fixture
@@ -96,7 +109,9 @@ def test_compare_flow_writes_results_runs_chart_and_mlflow(
     copa = [r for r in rows if r["task"] == "copa" and r["metric"] == "acc"]
     assert len(copa) == 2 and all(r["n"] == 2 for r in copa)
     bpb = [r for r in rows if r["metric"] == "bits_per_byte"]
-    assert len(bpb) == 4 and all(r["value"] > 0 for r in bpb)
+    assert len(bpb) == 4 and all(r["value"] > 0 and r["n"] == 2 for r in bpb)
+    groups = {r["task"] for r in bpb}
+    assert groups == {"domain/source=wiki_en/lang=en", "domain/source=wiki_fr/lang=fr"}
     assert len({r["config_hash"] for r in rows}) == 1
     assert {r["run_id"] for r in rows} == {out["run_id"]}
     runs = [r for r in RunLog(lake).all() if r.stage.startswith("evaluate:")]
