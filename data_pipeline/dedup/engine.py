@@ -155,7 +155,9 @@ def deduplicate(
     spark = docs.sparkSession
     empty_edges = spark.createDataFrame([], "src long, dst long")
     reps, exact_edges = hashed, empty_edges
-    if config.exact:
+    # with stored clusters, only edges touching a new document can change anything
+    nothing_new = reuse_clusters and computed == 0
+    if config.exact and not nothing_new:
         groups = (
             hashed.groupBy("scope", "text_hash")
             .agg(F.min("nid").alias("rep"), F.count(F.lit(1)).alias("size"))
@@ -172,10 +174,13 @@ def deduplicate(
     n_pairs = n_verified = n_oversized = 0
     near_edges = empty_edges
     texts = base.select("nid", "text")
-    if config.fuzzy:
+    if config.fuzzy and not nothing_new:
         members = reps.filter(F.col("n_shingles") > 0).select(
             "scope", F.posexplode("bands").alias("band", "key"), "nid", "is_new"
         )
+        if reuse_clusters:  # keep the buckets of new documents only
+            new_keys = members.filter("is_new").select("scope", "band", "key").distinct()
+            members = members.join(new_keys, ["scope", "band", "key"], "left_semi")
         buckets = _persist(candidates.buckets(members), keep)
         pairs = candidates.candidate_pairs(buckets, config.max_bucket_size)
         if config.verify:
