@@ -5,8 +5,9 @@
 id, so the output is the same whatever the cluster. Per partition the fast Rust tokenizer is
 built once and encodes whole Arrow batches (``encode_batch_fast``, no special tokens); every
 document is followed by EOS (and preceded by BOS when asked). Tokens of a group are concatenated
-and cut into sequences of ``seq_len`` tokens with no padding, written with streaming's
-``MDSWriter`` (``tokens: ndarray:<dtype>``) to ``<out>/<stream>/part-<part>``; the last
+and cut into sequences of ``seq_len`` tokens with no padding, written in streaming's MDS format
+(``tokens: ndarray:<dtype>``; ``data_pipeline.mds_writer``, byte-identical to ``MDSWriter``'s
+output without importing torch in every worker) to ``<out>/<stream>/part-<part>``; the last
 ``< seq_len`` tokens of a group (its tail) are returned to the driver, which packs the tails of
 all groups of a stream together (``write_tails``), so at most ``seq_len - 1`` tokens per stream
 are lost.
@@ -17,12 +18,15 @@ Output rows: one ``group`` row per group (sequences, tail bytes) and one ``sourc
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+
+from data_pipeline.mds_writer import ShardWriter
 
 RESULT_SCHEMA = (
     "kind string, stream string, part int, source string, docs long, tokens long, "
@@ -62,6 +66,9 @@ class PackSpec:
     def columns(self) -> dict[str, str]:
         return {"tokens": f"ndarray:{self.dtype}"}
 
+    def writer(self, out: str) -> ShardWriter:
+        return ShardWriter(out, self.columns, self.compression, self.hashes, self.size_limit)
+
 
 def part_name(part: int) -> str:
     return f"part-{part:05d}"
@@ -71,19 +78,11 @@ class _Group:
     """The open writer, carried tokens and per-source counts of one (stream, part)."""
 
     def __init__(self, spec: PackSpec, stream: str, part: int, attempt: int):
-        from streaming import MDSWriter
-
         self.spec, self.stream, self.part = spec, stream, part
         self.final = os.path.join(spec.out, stream, part_name(part))
         self.staging = os.path.join(spec.out, stream, f".{part_name(part)}.attempt-{attempt}")
         shutil.rmtree(self.staging, ignore_errors=True)
-        self.writer = MDSWriter(
-            out=self.staging,
-            columns=spec.columns,
-            compression=spec.compression,
-            hashes=list(spec.hashes),
-            size_limit=spec.size_limit,
-        )
+        self.writer = spec.writer(self.staging)
         self.carry = np.zeros(0, spec.dtype)
         self.sequences = 0
         self.sources: dict[str, list[int]] = {}
@@ -120,16 +119,37 @@ def encode_documents(tokenizer, texts: list[str], spec: PackSpec) -> tuple[np.nd
     return flat, lengths
 
 
+_TOKENIZERS: dict[str, object] = {}
+
+
+def _worker_tokenizer(tokenizer_json: str):
+    """One tokenizer per Python worker process and tokenizer (Spark reuses workers).
+
+    Parsing a 3.5 MB tokenizer.json costs ~0.3 s, and a reused tokenizer keeps its warm BPE
+    word cache, so later partitions of the same worker skip both.
+    """
+    from tokenizers import Tokenizer
+
+    key = hashlib.sha256(tokenizer_json.encode()).hexdigest()
+    if key not in _TOKENIZERS:
+        _TOKENIZERS.clear()
+        _TOKENIZERS[key] = Tokenizer.from_str(tokenizer_json)
+    return _TOKENIZERS[key]
+
+
 def pack_partition(spec: PackSpec):
-    """The ``mapInArrow`` function: tokenise, pack, write MDS; yield result rows."""
+    """The ``mapInArrow`` function: tokenise, pack, write MDS; yield result rows.
+
+    The tokenizer is built at most once per Python worker process (so once per partition or
+    less) and encodes whole Arrow batches.
+    """
 
     def run(batches):
         from pyspark import TaskContext
-        from tokenizers import Tokenizer
 
         os.environ["TOKENIZERS_PARALLELISM"] = "true" if spec.threads > 1 else "false"
         os.environ["RAYON_NUM_THREADS"] = str(spec.threads)
-        tokenizer = Tokenizer.from_str(spec.tokenizer_json)
+        tokenizer = _worker_tokenizer(spec.tokenizer_json)
         attempt = TaskContext.get().taskAttemptId() if TaskContext.get() else os.getpid()
         group: _Group | None = None
         rows: list[tuple] = []
@@ -171,8 +191,6 @@ def write_tails(spec: PackSpec, stream: str, tails: list[bytes]) -> tuple[int, i
 
     Returns (sequences written, tokens dropped: the final remainder, < seq_len).
     """
-    from streaming import MDSWriter
-
     tokens = np.concatenate([np.frombuffer(t, spec.dtype) for t in tails if t] or [np.zeros(0)])
     tokens = tokens.astype(spec.dtype, copy=False)
     n = len(tokens) // spec.seq_len
@@ -180,13 +198,7 @@ def write_tails(spec: PackSpec, stream: str, tails: list[bytes]) -> tuple[int, i
         return 0, len(tokens)
     out = os.path.join(spec.out, stream, TAIL_PART)
     shutil.rmtree(out, ignore_errors=True)
-    with MDSWriter(
-        out=out,
-        columns=spec.columns,
-        compression=spec.compression,
-        hashes=list(spec.hashes),
-        size_limit=spec.size_limit,
-    ) as writer:
+    with spec.writer(out) as writer:
         for i in range(n):
             writer.write({"tokens": tokens[i * spec.seq_len : (i + 1) * spec.seq_len]})
     return n, len(tokens) - n * spec.seq_len

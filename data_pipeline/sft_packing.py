@@ -21,6 +21,7 @@ import shutil
 import numpy as np
 import pyarrow as pa
 
+from data_pipeline.mds_writer import ShardWriter
 from data_pipeline.packing import part_name
 from data_pipeline.sft import Renderer, SftError, SftSpec
 
@@ -58,12 +59,10 @@ class _Writer:
     """The MDS writer of one (stream, part), and the examples waiting to be packed."""
 
     def __init__(self, out: str, stream: str, part: int, attempt: int, opts: dict, dtype: str):
-        from streaming import MDSWriter
-
         self.final = os.path.join(out, stream, part_name(part))
         self.staging = os.path.join(out, stream, f".{part_name(part)}.attempt-{attempt}")
         shutil.rmtree(self.staging, ignore_errors=True)
-        self.writer = MDSWriter(out=self.staging, **opts)
+        self.writer = ShardWriter(self.staging, **opts)
         self.dtype = dtype
         self.sequences = 0
         self.pending: list[tuple[np.ndarray, np.ndarray]] = []

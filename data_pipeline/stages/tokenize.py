@@ -244,7 +244,7 @@ def run(ctx: StageContext) -> StageOutput:
                 "int"
             ),
         )
-        .repartition(sum(parts.values()), "stream", "part")
+        .repartition(max(1, sum(parts.values())), "stream", "part")
         .sortWithinPartitions("stream", "part", "order_key", "doc_id")
         .select("stream", "part", "source", "text")
     )

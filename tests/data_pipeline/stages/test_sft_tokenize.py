@@ -7,14 +7,18 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 import yaml
 from streaming import StreamingDataset
 from streaming.base.util import clean_stale_shared_memory
 
 from data_pipeline.lakehouse import QUARANTINE
+from data_pipeline.mds_sets import merge_stream
 from data_pipeline.project import load_project
 from data_pipeline.runner import open_lakehouse, run_stage
+from data_pipeline.sft import SftSpec
+from data_pipeline.sft_packing import columns, sft_partition
 from data_pipeline.sft_samples import wiki_qa_records
 from data_pipeline.tokenizer import load_fast_tokenizer, load_hf_tokenizer
 from tests.tokenizers import base_tokenizer
@@ -108,14 +112,30 @@ def test_bad_records_are_quarantined_with_reasons(project, result):
     assert f"artifact:mds-sft@{1}" in {str(t) for t in result.run.outputs}
 
 
-def test_packing_keeps_examples_whole_and_marks_them(project, result):
-    cfg = project.stage_config("sft_tokenize").model_copy(update={"pack": True})
-    packed = run_stage(project, "sft_tokenize", run_id="s2", config_override=cfg)
-    samples = _samples(packed)
-    assert len(samples) < len(GOOD)
+def test_packing_keeps_examples_whole_and_marks_them(project, result, tmp_path):
+    """The stage's Spark worker called in-process on the same records, with pack: true."""
+    tok_dir = Path(project.stages["sft_tokenize"]["tokenizer"])
+    spec = SftSpec(
+        tokenizer_json=(tok_dir / "tokenizer.json").read_text(),
+        chat_template=(tok_dir / "chat_template.jinja").read_text(),
+        eos_token="<|im_end|>",
+        max_tokens=MAX,
+    )
+    opts = {"columns": columns("uint16", True), "compression": "zstd", "hashes": ["sha1"]}
+    rows = [
+        {"stream": "sft", "part": 0, "source": "sft", "raw": json.dumps(r), "file": "f"}
+        | {"location": str(i)}
+        for i, r in enumerate(GOOD)
+    ]
+    worker = sft_partition(spec, str(tmp_path), "uint16", True, opts)
+    out = next(worker(iter([pa.RecordBatch.from_pylist(rows)]))).to_pylist()
+    merge_stream(tmp_path / "sft")
+    dataset = StreamingDataset(local=str(tmp_path / "sft"), shuffle=False, batch_size=2)
+    samples = [dataset[i] for i in range(dataset.num_samples)]
+    assert len(samples) == next(r["sequences"] for r in out if r["kind"] == "group") < len(GOOD)
     plain = _samples(result)
     assert sum(len(s["tokens"]) for s in samples) == sum(len(s["tokens"]) for s in plain)
-    assert sum(int(s["loss_mask"].sum()) for s in samples) == packed.run.counts["response_tokens"]
+    assert sum(int(s["loss_mask"].sum()) for s in samples) == result.run.counts["response_tokens"]
     examples = 0
     for s in samples:
         assert len(s["tokens"]) <= MAX and len(s["sequence_id"]) == len(s["tokens"])

@@ -181,3 +181,20 @@ def test_same_input_and_config_give_byte_identical_shards(project, first):
         if rel.name != "manifest.json":  # it names the run
             assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
     assert read_manifest(a)["streams"] == read_manifest(b)["streams"]
+
+
+def test_quality_buckets_name_the_streams(spark):
+    from data_pipeline.config import ConfigError
+    from data_pipeline.stages.tokenize import TokenizeConfig, _stream_column
+
+    df = spark.createDataFrame(
+        [("a", 0.9), ("a", 0.5), ("b", 0.1), ("b", None)], "source string, quality_score double"
+    )
+    by_quality = TokenizeConfig(streams="quality")
+    got = [r[0] for r in df.select(_stream_column(by_quality, df)).collect()]
+    assert got == ["high", "medium", "low", "unscored"]
+    both = TokenizeConfig(streams="source_quality")
+    got = [r[0] for r in df.select(_stream_column(both, df)).collect()]
+    assert got == ["a.high", "a.medium", "b.low", "b.unscored"]
+    with pytest.raises(ConfigError, match="quality_score"):
+        _stream_column(by_quality, df.drop("quality_score"))
