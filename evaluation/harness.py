@@ -125,7 +125,7 @@ def item_scores(
         per_doc: dict[int, list] = defaultdict(list)
         for inst in task.instances:
             per_doc[inst.doc_id].append(inst)
-        docs = list(task.eval_docs)
+        docs = dict(task.doc_iterator(samples=samples))  # doc ids as the requests carry them
         key = next(iter(task.instances[0].filtered_resps)) if task.instances else "none"
         for doc_id in sorted(per_doc):
             insts = sorted(per_doc[doc_id], key=lambda x: x.idx)

@@ -86,3 +86,5 @@ def test_packed_and_harness_backends_agree_item_by_item(gauntlet, tiny):
         ours = item_scores(build_tasks(spec, 4), make_backend(model, tok, show_progress=False))
         ref = item_scores(build_tasks(spec, 4), make_backend(model, tok, kind="harness"))
         assert [s[spec.metric] for s in ours] == [s[spec.metric] for s in ref], name
+        some = item_scores(build_tasks(spec, 4), make_backend(model, tok), samples=[1, 3])
+        assert some == [ours[1], ours[3]], name  # lm-eval's `samples`: chosen items only
