@@ -63,7 +63,8 @@ def train_flow(
         key="ladder-train-report",
         markdown=(
             f"# Training run `{result['run_name']}`\n\n"
-            f"- final loss {result.get('final_loss')}, eval loss {result.get('final_eval_loss')}\n"
+            f"- final loss {result.get('final_loss')}; eval loss "
+            f"{result.get('initial_eval_loss')} -> {result.get('final_eval_loss')}\n"
             f"- {result.get('batches')} batches, {result.get('tokens')} tokens\n"
             f"- model: `{result.get('hf_model')}`\n"
             f"- MLflow run `{result.get('mlflow_run_id')}` at {result.get('mlflow_tracking_uri')}\n"
@@ -80,7 +81,8 @@ def demo_train(recipe: str = DEMO_RECIPE, use_prefect: bool = True) -> dict[str,
     result = train_flow(str(path)) if use_prefect else run_training(str(path))
     print("\nTraining")
     print(f"  run:        {result['run_name']}  ({result.get('batches')} batches)")
-    print(f"  final loss: {result.get('final_loss')}  eval loss: {result.get('final_eval_loss')}")
+    print(f"  final loss: {result.get('final_loss')}")
+    print(f"  eval loss:  {result.get('initial_eval_loss')} -> {result.get('final_eval_loss')}")
     print(f"  HF model:   {result.get('hf_model')}")
     print(f"  MLflow:     {result.get('mlflow_tracking_uri')}  run {result.get('mlflow_run_id')}")
     return result

@@ -64,5 +64,5 @@ def register_mlflow_model(tracking_uri: str, run_id: str, folder: Path, name: st
     set_tracking_uri(tracking_uri)
     MlflowClient(tracking_uri).log_artifacts(run_id, str(folder), "hf_model")
     version = register_model(f"runs:/{run_id}/hf_model", name)
-    MlflowClient(tracking_uri).set_registered_model_alias(name, "latest", version.version)
+    MlflowClient(tracking_uri).set_registered_model_alias(name, "current", version.version)
     return str(version.version)

@@ -212,7 +212,8 @@ class Recipe(StrictModel):
     ``global_batch_size`` is in sequences of ``seq_len`` tokens, split over all ranks;
     ``microbatch_size`` is per device (``auto`` searches on GPU; on CPU it means the whole device
     batch). ``duration``: ``Nba`` batches, ``Nep`` epochs or ``Ntok`` tokens (rounded up to whole
-    batches). ``precision: auto`` = ``amp_bf16`` on GPU, ``fp32`` on CPU.
+    batches). ``precision: auto`` = ``amp_bf16`` on GPU, ``fp32`` on CPU. ``eval_at_start``:
+    evaluate the starting model before the first batch (logged at batch 0).
     """
 
     kind: Literal["cpt", "sft", "pretrain"]
@@ -231,6 +232,7 @@ class Recipe(StrictModel):
     device: Literal["auto", "cpu", "gpu"] = "auto"
     fsdp: FsdpSpec = Field(default_factory=FsdpSpec)
     eval_interval: str = "500ba"
+    eval_at_start: bool = True
     save_interval: str = "500ba"
     save_num_checkpoints_to_keep: int = Field(default=3, ge=-1)
     seed: int = 17

@@ -80,6 +80,8 @@ def train(
     trainer, context = build_trainer(recipe, run_name, paths, extra_callbacks)
     resumed_at = int(trainer.state.timestamp.batch)
     trainer.logger.log_hyperparameters(flat_params(recipe.dump()))
+    if recipe.eval_at_start and resumed_at == 0 and trainer.state.evaluators:
+        trainer.eval()  # the starting model's eval loss, logged at batch 0
     if not _finished(trainer):
         trainer.fit()
     hf_dir = (
@@ -109,6 +111,7 @@ def train(
         "tokens": tokens,
         "resumed_at_batch": resumed_at,
         "final_loss": last.get("loss"),
+        "initial_eval_loss": evals[0]["eval_loss"] if 0 in evals else None,
         "final_eval_loss": evals[max(evals)]["eval_loss"] if evals else None,
         "truncated_tokens": last.get("truncated_tokens", 0),
         "hf_model": str(hf_dir) if hf_dir else None,

@@ -43,7 +43,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 _SUMMARY = (
-    "run_name", "status", "batches", "tokens", "final_loss", "final_eval_loss", "hf_model",
+    "run_name", "status", "batches", "tokens", "final_loss", "initial_eval_loss",
+    "final_eval_loss", "hf_model",
     "checkpoint", "mlflow_run_id", "inputs", "outputs",
 )  # fmt: skip
 

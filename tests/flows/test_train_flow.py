@@ -67,11 +67,14 @@ def test_train_flow_records_run_outputs_and_lineage(
         "tokenizer": str(base_tokenizer(pytestconfig)),
     }
     data = {"shards": "artifact:mds-tiny", "split": "train", "eval_shards": "table:heldout_docs"}
-    recipe.write_text(yaml.safe_dump(_tiny(tmp_path, project=str(project), model=model, data=data)))
+    raw = _tiny(tmp_path, project=str(project), model=model, data=data)
+    raw["monitoring"]["mlflow"]["register_model"] = "tiny-lm"
+    recipe.write_text(yaml.safe_dump(raw))
 
     result = train_flow(str(recipe))
     assert result["status"] == "completed" and result["batches"] == 8
     assert result["final_eval_loss"] is not None
+    assert result["mlflow_model_version"] == "1"  # registered in the file store's registry
     assert result["inputs"] == ["artifact:mds-tiny@1", "heldout_docs@0"]
     run = RunLog(lakehouse).get(result["run_name"], "train")
     assert run.status == "succeeded" and run.counts["batches"] == 8
