@@ -1,4 +1,4 @@
-"""``ladder demo``: prepare the sample corpus, run the ladder on it, print where outputs are."""
+"""``ladder demo``: prepare the sample corpus, run the whole ladder, print where outputs are."""
 
 from __future__ import annotations
 
@@ -6,28 +6,44 @@ from pathlib import Path
 
 from data_pipeline.project import load_project
 
+DEMO_RECIPE = "conf/train/demo_cpt.yaml"
 
-def run_demo(config: str, force: bool = False) -> int:
-    """Run the whole chain on the embedded defaults and print every output's location."""
+
+def run_demo(config: str, force: bool = False, eval_limit: int = 10) -> int:
+    """Curate the sample corpus, continue-pretrain the base model on it, evaluate tuned vs base."""
     from data_pipeline.samples import prepare_landing
-    from flows.curate import curate
+    from flows.ladder import ladder
 
     config_path = Path(config).resolve()
     project = load_project(config_path)
     landing = config_path.parent.parent / "data" / "landing"
     print(f"sample corpus: {landing}")
     prepare_landing(landing)
-    results = curate(config=str(config_path), force=force)
+    recipe = config_path.parent / "train" / Path(DEMO_RECIPE).name
+    result = ladder(config=str(config_path), recipe=str(recipe), eval_limit=eval_limit, force=force)
+    print_outputs(project, result)
+    return 0
+
+
+def print_outputs(project, result: dict) -> None:
     print("\nOutputs")
     print(f"  lakehouse: {project.lakehouse}")
-    for result in results:
-        state = "cached" if result["skipped"] else result["status"]
-        for table, version in result["outputs"].items():
-            print(
-                f"  {result['stage']:<10} {table}@{version:<4} ({state})  "
-                f"{project.lakehouse}/{table}"
-            )
-        counts = {k: v for k, v in result["counts"].items() if "." not in k}
+    for stage in result["curate"]:
+        state = "cached" if stage["skipped"] else stage["status"]
+        for table, version in stage["outputs"].items():
+            where = f"{project.lakehouse}/{table}" if ":" not in table else "(artifacts table)"
+            print(f"  {stage['stage']:<10} {table}@{version:<5} {state:<10} {where}")
+        counts = {k: v for k, v in stage["counts"].items() if "." not in k}
         print(f"  {'':<10} counts: {counts}")
-    print("\nLineage of any table: ladder lineage TABLE[@VERSION]")
-    return 0
+    trained = result["train"]
+    print(f"  train      model {result['tuned']}: {trained.get('hf_model')}")
+    print(f"  {'':<10} checkpoint: {trained.get('checkpoint')}")
+    print(
+        f"  {'':<10} MLflow: {trained.get('mlflow_tracking_uri')} run "
+        f"{trained.get('mlflow_run_id')}; final loss {trained.get('final_loss')}"
+    )
+    print(f"  evaluate   eval_results: {project.lakehouse}/eval_results")
+    print(
+        "\nNext: ladder status | ladder lineage TABLE[@VERSION] | ladder report filtered_docs"
+        " | make platform (Prefect UI)"
+    )
