@@ -12,7 +12,8 @@ from tests.corpus import write_all_formats
 def _artifacts(key: str) -> list:
     with get_client(sync_client=True) as client:
         return client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+        )
 
 
 def test_curate_runs_ingest_and_publishes_artifacts(prefect_harness, tmp_path, write_project):

@@ -128,7 +128,7 @@ def test_config_names_the_file_and_the_key(tmp_path, write_project):
 def test_explain_counts_a_sample_and_writes_nothing(filtered):
     from data_pipeline.stages.filter_sample import explain
 
-    project, result = filtered
+    project, _ = filtered
     lake = open_lakehouse(project)
     before = {t: lake.latest_version(t) for t in ("filtered_docs", REJECTS, "runs")}
     found = explain(project, sample=15)
