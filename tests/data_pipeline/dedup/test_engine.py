@@ -62,7 +62,7 @@ def test_planted_duplicates_chain_and_survivor_rule(corpus, default_run):
     assert rejected["chain-c"]["cluster_id"] == "bg000"
     assert rejected["chain-c"]["filter"] == "minhash" and rejected["chain-c"]["text"]
     assert result.kept.columns == docs.columns
-    assert "13 bands x 8 rows" in result.report["markdown"]
+    assert "13 bands x 7 rows" in result.report["markdown"]
 
 
 def test_same_input_and_seed_give_identical_clusters(corpus, default_run):
