@@ -8,6 +8,7 @@ lm-eval's own (its task YAMLs and ``process_results``); only the data is replace
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -24,6 +25,16 @@ from evaluation.specs import TaskSpec
 HARNESS_TASKS = Path(lm_eval.tasks.__file__).parent
 FEWSHOT_SEED = 1234
 _DROP = ("tag", "group", "include", "task_alias", "dataset_name", "dataset_path")
+
+
+class _QuietCustomKwargs(logging.Filter):
+    """Drops lm-eval's per-task hint about ``--metadata`` that our ``dataset_kwargs`` trigger."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Custom kwargs can be passed" not in record.getMessage()
+
+
+logging.getLogger("lm_eval.api.task").addFilter(_QuietCustomKwargs())
 
 
 def _mean(metric: str) -> dict[str, Any]:

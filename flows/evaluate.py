@@ -153,5 +153,11 @@ def demo_evaluation(
     limit: int = 10,
     tasks: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The end of ``make demo``: tuned vs base on a limited gauntlet plus domain perplexity."""
-    return compare_models(base=base, tuned=tuned, config=config, tasks=tasks, limit=limit)
+    """The end of ``make demo``: tuned vs base on a limited gauntlet plus domain perplexity.
+
+    Prints the comparison table to the terminal (a print inside a flow goes to Prefect's log).
+    """
+    out = compare_models(base=base, tuned=tuned, config=config, tasks=tasks, limit=limit)
+    print(out["table"])
+    print(f"\nchart: {out['chart']}")
+    return out

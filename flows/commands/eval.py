@@ -36,8 +36,10 @@ def _run(args: argparse.Namespace, **overrides) -> int:
     }
     kwargs.update(overrides)
     out = evaluate(**kwargs)
-    if not out["text"]:
-        for r in out["rows"]:
+    if out["text"]:  # printed here: prints inside flows go to Prefect's log (WARNING by default)
+        print(out["text"] + "\n")
+    for r in out["rows"]:  # domain, golden-set and latency rows
+        if r["kind"] not in ("task", "category", "composite"):
             se = f" ±{r['stderr']:.4f}" if r["stderr"] is not None else ""
             print(f"{r['task']:<40} {r['metric']:<20} {r['value']:.4f}{se}  n={r['n']}")
     chart = out.get("chart", "-")
@@ -68,6 +70,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         base=args.base, tuned=args.tuned, config=args.config, tasks=args.tasks,
         limit=args.limit, run_id=args.run_id, golden=args.golden, latency=args.latency,
     )  # fmt: skip
+    print(out["table"])
     print(f"\nchart: {out['chart']}")
     return 0
 
