@@ -9,6 +9,7 @@ Keys: ``eval.<task>.<metric>`` for benchmark and golden-set metrics, ``eval.cate
 from __future__ import annotations
 
 import re
+import time
 
 from evaluation.models import ModelRef
 
@@ -33,10 +34,16 @@ def log_to_mlflow(
     client_uri = model.mlflow_tracking_uri or tracking_uri
     mlflow.set_tracking_uri(client_uri)
     metrics = {metric_key(r): float(r["value"]) for r in rows if r["value"] is not None}
-    if model.mlflow_run_id:
-        with mlflow.start_run(run_id=model.mlflow_run_id):
-            mlflow.log_metrics(metrics)
-            mlflow.set_tag("ladder.eval_run", run_id)
+    if model.mlflow_run_id:  # the client API: the fluent one refuses a run of another
+        # experiment than the one set for base-model runs earlier in the process
+        from mlflow.entities import Metric, RunTag
+
+        now = int(time.time() * 1000)
+        mlflow.MlflowClient(client_uri).log_batch(
+            model.mlflow_run_id,
+            metrics=[Metric(k, v, now, 0) for k, v in metrics.items()],
+            tags=[RunTag("ladder.eval_run", run_id)],
+        )
         return model.mlflow_run_id
     mlflow.set_experiment(experiment)
     with mlflow.start_run(run_name=f"eval {model.artifact_id}") as active:
