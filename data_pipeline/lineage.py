@@ -7,7 +7,9 @@ all record themselves here, so one query walks from a score back to raw files.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import json
 import subprocess
 from dataclasses import dataclass, field
@@ -61,6 +63,22 @@ def code_version() -> str:
     except (OSError, subprocess.SubprocessError):
         return base
     return f"{base}+g{sha}{'.dirty' if dirty else ''}"
+
+
+@lru_cache(maxsize=4)
+def code_fingerprint(package: Path | None = None) -> str:
+    """Hash of the package version and every ``data_pipeline`` source file: the code part of a
+    stage's cache key. Unlike the git commit in ``code_version``, a commit that touches no stage
+    code (docs, training, flows) leaves cached stages valid."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256()
+    with contextlib.suppress(PackageNotFoundError):
+        digest.update(version("ladder").encode())
+    package = package or Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass

@@ -17,7 +17,15 @@ from typing import Any
 
 from data_pipeline.config import stable_hash
 from data_pipeline.lakehouse import CommitInfo, Lakehouse, TableVersion
-from data_pipeline.lineage import FAILED, RUNNING, SKIPPED, SUCCEEDED, RunLog, RunRecord
+from data_pipeline.lineage import (
+    FAILED,
+    RUNNING,
+    SKIPPED,
+    SUCCEEDED,
+    RunLog,
+    RunRecord,
+    code_fingerprint,
+)
 from data_pipeline.locks import exclusive
 from data_pipeline.project import ProjectConfig
 from data_pipeline.spark import get_spark
@@ -142,7 +150,7 @@ def _run_locked(
     )
     fingerprint = spec.fingerprint(ctx) if spec.fingerprint else None
     record.cache_key = stable_hash(
-        [stage, config_hash, record.code_version, [str(t) for t in record.inputs], fingerprint]
+        [stage, config_hash, code_fingerprint(), [str(t) for t in record.inputs], fingerprint]
     )
     if not force:
         cached = runs.find_cached(stage, record.cache_key)

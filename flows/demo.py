@@ -32,7 +32,7 @@ def print_outputs(project, result: dict) -> None:
         state = "cached" if stage["skipped"] else stage["status"]
         for table, version in stage["outputs"].items():
             where = f"{project.lakehouse}/{table}" if ":" not in table else "(artifacts table)"
-            print(f"  {stage['stage']:<10} {table}@{version:<5} {state:<10} {where}")
+            print(f"  {stage['stage']:<10} {f'{table}@{version}':<28} {state:<10} {where}")
         counts = {k: v for k, v in stage["counts"].items() if "." not in k}
         print(f"  {'':<10} counts: {counts}")
     trained = result["train"]
@@ -43,7 +43,10 @@ def print_outputs(project, result: dict) -> None:
         f"{trained.get('mlflow_run_id')}; final loss {trained.get('final_loss')}"
     )
     print(f"  evaluate   eval_results: {project.lakehouse}/eval_results")
+    compared = result["evaluate"]
+    print(f"  {'':<10} chart: {compared.get('chart')}")
     print(
         "\nNext: ladder status | ladder lineage TABLE[@VERSION] | ladder report filtered_docs"
         " | make platform (Prefect UI)"
     )
+    print(f"\nBase vs tuned (run {compared.get('run_id')})\n{compared['table']}")
