@@ -28,25 +28,25 @@ def metric_key(row: dict) -> str:
 def log_to_mlflow(
     model: ModelRef, rows: list[dict], tracking_uri: str, experiment: str, run_id: str
 ) -> str:
-    """Log ``rows`` as metrics; returns the MLflow run id used."""
+    """Log ``rows`` as metrics; returns the MLflow run id used.
+
+    Only the client API is used: the fluent one keeps an active experiment in this process and
+    exports it as ``MLFLOW_EXPERIMENT_ID`` to every child process (training runs included)."""
     import mlflow
+    from mlflow.entities import Metric, RunTag
 
-    client_uri = model.mlflow_tracking_uri or tracking_uri
-    mlflow.set_tracking_uri(client_uri)
-    metrics = {metric_key(r): float(r["value"]) for r in rows if r["value"] is not None}
-    if model.mlflow_run_id:  # the client API: the fluent one refuses a run of another
-        # experiment than the one set for base-model runs earlier in the process
-        from mlflow.entities import Metric, RunTag
-
-        now = int(time.time() * 1000)
-        mlflow.MlflowClient(client_uri).log_batch(
-            model.mlflow_run_id,
-            metrics=[Metric(k, v, now, 0) for k, v in metrics.items()],
-            tags=[RunTag("ladder.eval_run", run_id)],
-        )
+    client = mlflow.MlflowClient(model.mlflow_tracking_uri or tracking_uri)
+    now = int(time.time() * 1000)
+    metrics = [
+        Metric(metric_key(r), float(r["value"]), now, 0) for r in rows if r["value"] is not None
+    ]
+    if model.mlflow_run_id:  # the model's own training run
+        client.log_batch(model.mlflow_run_id, metrics, tags=[RunTag("ladder.eval_run", run_id)])
         return model.mlflow_run_id
-    mlflow.set_experiment(experiment)
-    with mlflow.start_run(run_name=f"eval {model.artifact_id}") as active:
-        mlflow.set_tags({"ladder.model": model.artifact_id, "ladder.eval_run": run_id})
-        mlflow.log_metrics(metrics)
-        return active.info.run_id
+    found = client.get_experiment_by_name(experiment)
+    experiment_id = found.experiment_id if found else client.create_experiment(experiment)
+    tags = {"ladder.model": model.artifact_id, "ladder.eval_run": run_id}
+    run = client.create_run(experiment_id, run_name=f"eval {model.artifact_id}", tags=tags)
+    client.log_batch(run.info.run_id, metrics)
+    client.set_terminated(run.info.run_id)
+    return run.info.run_id

@@ -68,9 +68,17 @@ def node_commands(
     return commands
 
 
+# MLflow's fluent API exports its active experiment and run to the environment; a training
+# child must not inherit them (its recipe names its own experiment and tracking URI).
+INHERITED_MLFLOW_STATE = ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID")
+
+
 def run_local(argv: list[str], env: dict[str, str] | None = None) -> int:
     """Run ``argv`` in the foreground; it dies if this process is killed."""
-    child_env = {**os.environ, **(env or {}), DIE_WITH_PARENT: "1"}
+    child_env = {k: v for k, v in os.environ.items() if k not in INHERITED_MLFLOW_STATE} | {
+        **(env or {}),
+        DIE_WITH_PARENT: "1",
+    }
     launcher = Path(argv[0]).name == "composer"
     process = subprocess.Popen(
         argv,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from evaluation.models import ModelRef
@@ -14,16 +15,17 @@ def test_trained_model_metrics_land_on_its_run_after_a_base_model_was_logged(tmp
     import mlflow
 
     uri = (tmp_path / "mlruns").as_uri()
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment("ladder-train")
-    with mlflow.start_run() as training:
-        mlflow.log_metric("loss", 3.0)
+    client = mlflow.MlflowClient(uri)
+    training = client.create_run(client.create_experiment("ladder-train"))
+    client.log_metric(training.info.run_id, "loss", 3.0)
+    environment = dict(os.environ)
     base = ModelRef("model:base", Path(tmp_path))
     base_run = log_to_mlflow(base, ROWS, uri, "ladder-eval", "eval-1")
     tuned = ModelRef("model:tuned", Path(tmp_path), mlflow_run_id=training.info.run_id)
     tuned_run = log_to_mlflow(tuned, ROWS, uri, "ladder-eval", "eval-1")
 
-    client = mlflow.MlflowClient(uri)
+    # nothing leaks into the environment of later child processes (training runs)
+    assert dict(os.environ) == environment
     assert tuned_run == training.info.run_id != base_run
     trained = client.get_run(tuned_run).data
     assert trained.metrics["eval.copa.acc"] == 0.6 and trained.metrics["loss"] == 3.0

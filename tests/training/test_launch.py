@@ -58,3 +58,17 @@ def test_print_launch_writes_the_resolved_recipe_on_shared_storage(tmp_path, cap
     assert resolved.startswith(str(tmp_path / "runs")) and resolved.endswith("recipe.yaml")
     again = load_recipe(resolved)
     assert again.run_name() == run_name and again.data.shards == str(shards)
+
+
+def test_local_runs_do_not_inherit_mlflow_state_of_this_process(monkeypatch):
+    """A fluent ``mlflow.set_experiment`` earlier in the process (an evaluation, say) exports
+    MLFLOW_EXPERIMENT_ID; a training child started afterwards must not log there."""
+    import sys
+
+    from training.launch import run_local
+
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", "123")
+    monkeypatch.setenv("MLFLOW_RUN_ID", "abc")
+    leaked = "{'MLFLOW_EXPERIMENT_ID', 'MLFLOW_RUN_ID'} & set(os.environ)"
+    check = f"import os, sys; sys.exit(3 if {leaked} else 0)"
+    assert run_local([sys.executable, "-c", check]) == 0

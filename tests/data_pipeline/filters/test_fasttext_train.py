@@ -35,7 +35,8 @@ def test_small_data_small_dim_trains_for_every_seed(tmp_path):
         assert facts["attempts"] >= 1 and model.get_dimension() == 16
         assert np.isfinite(np.asarray(model.get_output_matrix())).all()
         assert model.f.getArgs().thread >= MIN_THREADS
-        label, prob = model.predict("w1 w2 w3 w4 w5")
+        # 30 words of the hq pool: a probe that 10 racing threads on 2 cores cannot tip over
+        label, prob = model.predict(" ".join(f"w{i}" for i in range(0, 150, 5)))
         assert label[0] == "__label__hq" and prob[0] > 0.5
 
 
