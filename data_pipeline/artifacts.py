@@ -100,21 +100,23 @@ class ArtifactRegistry:
         self._ensure()
         if content_hash is None and "://" not in uri and os.path.exists(uri):
             content_hash = hash_path(uri)
-        for existing in self.versions(name):
+        known = self.versions(name)
+        for existing in known:
             if (existing.run_id, existing.stage, existing.content_hash) == (
                 run_id,
                 stage,
                 content_hash,
             ) and run_id is not None:
                 return existing
-        version = 1 + max((a.version for a in self.versions(name)), default=0)
+        version = 1 + max((a.version for a in known), default=0)
+        manifest_json = json.dumps(manifest or {}, sort_keys=True, default=str)
         row = (
             name,
             version,
             kind,
             uri,
             content_hash,
-            json.dumps(manifest or {}, sort_keys=True, default=str),
+            manifest_json,
             run_id,
             stage,
             dt.datetime.now(dt.UTC).replace(tzinfo=None),
@@ -127,7 +129,7 @@ class ArtifactRegistry:
             .option("userMetadata", meta)
             .save(self.lakehouse.path(ARTIFACTS))
         )
-        return self.get(name, version)
+        return _from_row(dict(zip(SCHEMA.names, row, strict=True)))
 
     def versions(self, name: str) -> list[Artifact]:
         if not self.lakehouse.exists(ARTIFACTS):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from data_pipeline import schemas
 QUARANTINE = "quarantine"
 REJECTS = "rejects"
 RUNS = "runs"
+COMMIT_FILE = re.compile(r"^(\d{20})\.json$")
 
 SHARED_TABLES: dict[str, tuple[StructType, tuple[str, ...]]] = {
     QUARANTINE: (schemas.QUARANTINE, ("stage",)),
@@ -109,11 +111,38 @@ class Lakehouse:
     def exists(self, table: str) -> bool:
         return DeltaTable.isDeltaTable(self.spark, self.path(table))
 
+    def _log(self, table: str):
+        """The table's ``_delta_log`` folder as a Hadoop path, and its file system."""
+        path = self.spark._jvm.org.apache.hadoop.fs.Path(f"{self.path(table)}/_delta_log")
+        return path, path.getFileSystem(self.spark._jsc.hadoopConfiguration())
+
     def latest_version(self, table: str) -> int | None:
-        if not self.exists(table):
+        """The newest version, from the names of the log's commit files (no Spark job)."""
+        log_dir, fs = self._log(table)
+        if not fs.exists(log_dir):
             return None
-        row = DeltaTable.forPath(self.spark, self.path(table)).history(1).select("version").first()
-        return int(row[0])
+        names = (status.getPath().getName() for status in fs.listStatus(log_dir))
+        versions = [int(m.group(1)) for name in names if (m := COMMIT_FILE.match(name))]
+        return max(versions) if versions else None
+
+    def commit_metadata(self, table: str, version: int) -> dict:
+        """The ``userMetadata`` of one commit, parsed (``{}`` if it has none or is not JSON)."""
+        log_dir, fs = self._log(table)
+        jvm = self.spark._jvm
+        stream = fs.open(jvm.org.apache.hadoop.fs.Path(log_dir, f"{version:020d}.json"))
+        try:
+            text = jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+        finally:
+            stream.close()
+        for line in text.splitlines():
+            action = json.loads(line) if line.strip() else {}
+            if "commitInfo" in action:
+                try:
+                    meta = json.loads(action["commitInfo"].get("userMetadata") or "{}")
+                except json.JSONDecodeError:
+                    return {}
+                return meta if isinstance(meta, dict) else {}
+        return {}
 
     def read(self, table: str, version: int | None = None) -> DataFrame:
         if not self.exists(table):
@@ -172,15 +201,15 @@ class Lakehouse:
 
         Usually the latest commit; after a replayed (skipped) write, an earlier one.
         """
-        history = DeltaTable.forPath(self.spark, self.path(table)).history
+        latest = self.latest_version(table)
+        meta = self.commit_metadata(table, latest) if latest is not None else {}
+        if (meta.get("run_id"), meta.get("stage")) == (commit.run_id, commit.stage):
+            return latest
         marker = f'"run_id": "{commit.run_id}"'
         stage = f'"stage": "{commit.stage}"'
-        last = history(1).select("version", "userMetadata").first()
-        meta = last["userMetadata"] or ""
-        if marker in meta and stage in meta:
-            return int(last["version"])
         row = (
-            history()
+            DeltaTable.forPath(self.spark, self.path(table))
+            .history()
             .filter(F.col("userMetadata").contains(marker))
             .filter(F.col("userMetadata").contains(stage))
             .agg(F.max("version"))

@@ -19,7 +19,6 @@ summary.
 
 from __future__ import annotations
 
-import json
 import os
 
 from pyspark.sql import DataFrame
@@ -35,14 +34,6 @@ from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, 
 
 STAGE = "dedup"
 OUTPUT = "deduped_docs"
-
-
-def _last_run(ctx: StageContext, table: str) -> str | None:
-    meta = ctx.lakehouse.history(table, 1)[0].get("userMetadata")
-    try:
-        return json.loads(meta).get("run_id") if meta else None
-    except ValueError:
-        return None
 
 
 def _single_key(df: DataFrame, column: str) -> list[str]:
@@ -66,7 +57,9 @@ def load_prior(ctx: StageContext) -> Prior:
         return Prior(signatures=sigs, note=note + "; no stored clusters")
     cl_version = lake.latest_version(CLUSTERS)
     stored = lake.read(CLUSTERS, cl_version)
-    same_run = _last_run(ctx, SIGNATURES) == _last_run(ctx, CLUSTERS)
+    same_run = lake.commit_metadata(SIGNATURES, sig_version).get("run_id") == lake.commit_metadata(
+        CLUSTERS, cl_version
+    ).get("run_id")
     same_key = _single_key(stored, "cluster_key") in ([cfg.cluster_key()], [])
     if not (same_run and same_key):
         why = "another run" if not same_run else "other settings"

@@ -70,8 +70,9 @@ class TokenizeConfig(StrictModel):
 
     ``tokenizer``: a HF tokenizer folder or tokenizer.json (relative to the project file);
     unset = the base model's (SmolLM2) tokenizer. ``eos_token``/``bos_token`` default to the
-    tokenizer's own. ``part_chars`` sets how many Spark groups (and MDS parts) a stream gets,
-    from the data, not from the cluster, so the shards are the same on any cluster.
+    tokenizer's own. ``part_chars`` sets how many groups (MDS parts) a stream gets, from the
+    data, not from the cluster, so the shards are the same on any cluster; ``tasks`` only
+    spreads the groups over Spark tasks.
     """
 
     input_table: str = "deduped_docs"
@@ -98,6 +99,9 @@ class TokenizeConfig(StrictModel):
     hashes: list[str] = Field(default_factory=lambda: ["sha1", "xxh64"])
     shard_size_limit: int = Field(default=1 << 26, ge=1 << 16)
     threads_per_task: int = Field(default=1, ge=1)
+    tasks: int | None = Field(
+        default=None, ge=1, description="Spark tasks; default: the cluster's default parallelism"
+    )
     heldout: HeldoutConfig = Field(default_factory=HeldoutConfig)
 
 
@@ -190,6 +194,27 @@ def _order_hash(column: str = "doc_id"):
     return F.sha2(F.concat(F.lit("order\u0000"), F.col(column)), 256)
 
 
+def group_keys(spark, weights: dict[tuple[str, int], float], tasks: int) -> dict:
+    """A partition key per group that spreads the groups over ``tasks`` Spark partitions.
+
+    Heaviest group first onto the least loaded task. Which task writes a group changes nothing
+    in the shards, only the balance. ``repartition(tasks, key)`` places a row at
+    ``pmod(hash(key), tasks)``, so each task gets the first integer that hashes to it.
+    """
+    load = [0.0] * tasks
+    task_of = {}
+    for group, weight in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0])):
+        task = min(range(tasks), key=lambda t: (load[t], t))
+        task_of[group], load[task] = task, load[task] + weight
+    probe = spark.range(64 * tasks).select("id", F.pmod(F.hash("id"), F.lit(tasks)).alias("t"))
+    first: dict[int, int] = {}
+    for row in probe.collect():
+        first.setdefault(row["t"], row["id"])
+    if len(first) < tasks:
+        raise RuntimeError(f"no partition key found for each of {tasks} tasks")
+    return {group: first[task] for group, task in task_of.items()}
+
+
 def run(ctx: StageContext) -> StageOutput:
     cfg: TokenizeConfig = ctx.config
     clock = [time.perf_counter()]
@@ -235,6 +260,13 @@ def run(ctx: StageContext) -> StageOutput:
     parts_of = F.element_at(
         F.create_map(*[F.lit(x) for kv in parts.items() for x in kv]), F.col("stream")
     )
+    weights = {(s, p): chars[s] / k for s, k in parts.items() for p in range(k)}
+    tasks = min(len(weights), cfg.tasks or ctx.spark.sparkContext.defaultParallelism) or 1
+    key_of = group_keys(ctx.spark, weights, tasks)
+    task_key = F.element_at(
+        F.create_map(*[F.lit(x) for (s, p), key in key_of.items() for x in (f"{s}/{p}", key)]),
+        F.concat_ws("/", "stream", "part"),
+    )
     train = (
         docs.filter(~F.col("empty") & ~F.col("heldout"))
         .withColumn("order_key", _order_hash())
@@ -244,12 +276,13 @@ def run(ctx: StageContext) -> StageOutput:
                 "int"
             ),
         )
-        .repartition(max(1, sum(parts.values())), "stream", "part")
+        .withColumn("task", task_key.cast("long"))  # the type group_keys hashed
+        .repartition(tasks, "task")
         .sortWithinPartitions("stream", "part", "order_key", "doc_id")
         .select("stream", "part", "source", "text")
     )
     clock.append(time.perf_counter())
-    with track_progress(ctx.spark, STAGE, ctx.progress, sum(parts.values()), "groups"):
+    with track_progress(ctx.spark, STAGE, ctx.progress, tasks, f"tasks ({len(weights)} groups)"):
         results = [
             r.asDict() for r in train.mapInArrow(pack_partition(spec), RESULT_SCHEMA).collect()
         ]

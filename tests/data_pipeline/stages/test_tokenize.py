@@ -183,6 +183,36 @@ def test_same_input_and_config_give_byte_identical_shards(project, first):
     assert read_manifest(a)["streams"] == read_manifest(b)["streams"]
 
 
+def test_one_task_writes_the_same_shards_as_several(project, first):
+    """The task count only spreads groups over Spark tasks; the shards do not change."""
+    config = project.stage_config("tokenize").model_copy(update={"tasks": 1})
+    single = run_stage(project, "tokenize", run_id="t-one-task", force=True, config_override=config)
+    a, b = Path(first.report["shards"]), Path(single.report["shards"])
+    assert _written(a) == _written(b)
+    for rel in _written(a):
+        if rel.name != "manifest.json":
+            assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+
+
+@pytest.mark.parametrize("tasks", [1, 2, 3])
+def test_group_keys_place_each_group_on_its_task_and_balance_the_load(spark, tasks):
+    from pyspark.sql import functions as F
+
+    from data_pipeline.stages.tokenize import group_keys
+
+    weights = {("a", 0): 5.0, ("a", 1): 5.0, ("b", 0): 4.0, ("c", 0): 3.0, ("d", 0): 2.0}
+    keys = group_keys(spark, weights, tasks)
+    rows = [(s, p, keys[(s, p)]) for (s, p) in weights]
+    df = spark.createDataFrame(rows, "stream string, part int, key long").repartition(tasks, "key")
+    placed = df.select("stream", "part", F.spark_partition_id().alias("task")).collect()
+    load = [0.0] * tasks
+    for r in placed:
+        load[r["task"]] += weights[(r["stream"], r["part"])]
+    assert len(placed) == len(weights)
+    assert max(load) - min(load) <= max(weights.values())  # what heaviest-first guarantees
+    assert len({keys[g] for g in weights}) == tasks  # one key per task
+
+
 def test_quality_buckets_name_the_streams(spark):
     from data_pipeline.config import ConfigError
     from data_pipeline.stages.tokenize import TokenizeConfig, _stream_column
