@@ -191,13 +191,20 @@ class RunLog:
         found = self._latest((F.col("run_id") == run_id) & (F.col("stage") == stage))
         return found[0] if found else None
 
-    def find_cached(self, stage: str, cache_key: str) -> RunRecord | None:
-        """The latest succeeded run of ``stage`` with ``cache_key``, if any."""
-        found = [
-            r
-            for r in self._latest((F.col("stage") == stage) & (F.col("cache_key") == cache_key))
-            if r.status == SUCCEEDED
-        ]
+    def of_run_or_key(self, stage: str, run_id: str, cache_key: str) -> list[RunRecord]:
+        """Runs of ``stage`` that are ``run_id`` or have ``cache_key``, in one read."""
+        return self._latest(
+            (F.col("stage") == stage)
+            & ((F.col("run_id") == run_id) | (F.col("cache_key") == cache_key))
+        )
+
+    def find_cached(
+        self, stage: str, cache_key: str, runs: list[RunRecord] | None = None
+    ) -> RunRecord | None:
+        """The latest succeeded run of ``stage`` with ``cache_key`` (among ``runs`` if given)."""
+        if runs is None:
+            runs = self._latest((F.col("stage") == stage) & (F.col("cache_key") == cache_key))
+        found = [r for r in runs if r.status == SUCCEEDED and r.cache_key == cache_key]
         return max(found, key=lambda r: r.ended_at) if found else None
 
     def all(self) -> list[RunRecord]:

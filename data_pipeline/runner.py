@@ -123,37 +123,42 @@ def _run_locked(
     stage = spec.name
     runs = RunLog(lakehouse)
     config = config_override if config_override is not None else project.stage_config(stage)
-    existing = runs.get(run_id, stage)
-    if existing is not None and existing.status in (SUCCEEDED, SKIPPED):
-        log.info("%s: run %s already %s; nothing to do", stage, run_id, existing.status)
-        return StageResult(existing, skipped=True, reason=f"run {run_id} already recorded")
     ctx = StageContext(
         spark=lakehouse.spark,
         lakehouse=lakehouse,
         project=project,
         config=config,
         run_id=run_id,
-        started_at=existing.started_at if existing else dt.datetime.now(dt.UTC),
+        started_at=dt.datetime.now(dt.UTC),
         inputs=resolve_inputs(lakehouse, spec.input_tables(config), inputs),
         progress=progress or (lambda message, fraction: log.info("%s: %s", stage, message)),
     )
     view = spec.config_view(ctx) if spec.config_view else config.model_dump(mode="json")
     config_hash = stable_hash(view)
+    fingerprint = spec.fingerprint(ctx) if spec.fingerprint else None
+    inputs_list = list(ctx.inputs.values())
+    cache_key = stable_hash(
+        [stage, config_hash, code_fingerprint(), [str(t) for t in inputs_list], fingerprint]
+    )
+    earlier = runs.of_run_or_key(stage, run_id, cache_key)  # one read for both checks below
+    existing = next((r for r in earlier if r.run_id == run_id), None)
+    if existing is not None and existing.status in (SUCCEEDED, SKIPPED):
+        log.info("%s: run %s already %s; nothing to do", stage, run_id, existing.status)
+        return StageResult(existing, skipped=True, reason=f"run {run_id} already recorded")
+    if existing is not None:  # a failed or killed attempt: keep its start time
+        ctx.started_at = existing.started_at
     record = RunRecord(
         run_id=run_id,
         stage=stage,
         flow_run_id=flow_run_id,
         config_json=json.dumps(view, sort_keys=True),
         config_hash=config_hash,
-        inputs=list(ctx.inputs.values()),
+        inputs=inputs_list,
         started_at=ctx.started_at,
-    )
-    fingerprint = spec.fingerprint(ctx) if spec.fingerprint else None
-    record.cache_key = stable_hash(
-        [stage, config_hash, code_fingerprint(), [str(t) for t in record.inputs], fingerprint]
+        cache_key=cache_key,
     )
     if not force:
-        cached = runs.find_cached(stage, record.cache_key)
+        cached = runs.find_cached(stage, cache_key, earlier)
         if cached is not None and _outputs_exist(lakehouse, cached):
             record.status, record.outputs, record.counts = SKIPPED, cached.outputs, cached.counts
             record.ended_at, record.duration_s = dt.datetime.now(dt.UTC), 0.0
