@@ -26,6 +26,7 @@ from typing import Literal
 
 import numpy as np
 from pydantic import Field
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -315,18 +316,21 @@ def run(ctx: StageContext) -> StageOutput:
         "dropped_share": manifest["tokens_dropped_share"],
         "markdown": _markdown(manifest, artifact.name, artifact.version),
     }
+    # Rejected and held-out documents are few: one scan of the input feeds both tables.
+    side = docs.filter("empty OR heldout").persist(StorageLevel.MEMORY_AND_DISK)
     return StageOutput(
         writes=[
             TableWrite(
-                REJECTS, rejects_frame(docs, ctx.run_id), replace_where=f"stage = '{STAGE}'"
+                REJECTS, rejects_frame(side, ctx.run_id), replace_where=f"stage = '{STAGE}'"
             ),
-            TableWrite(HELDOUT, heldout_frame(docs), partition_by=("source",)),
+            TableWrite(HELDOUT, heldout_frame(side), partition_by=("source",)),
             TableWrite(TOKEN_COUNTS, token_counts_frame(ctx, manifest, artifact)),
         ],
         counts=counts,
         report=report,
         verify=verify,
         artifacts=[artifact.ref],
+        persisted=[side],
     )
 
 
