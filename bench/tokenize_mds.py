@@ -25,17 +25,16 @@ the base model's (SmolLM2) tokenizer:
 Both Spark pipelines run once on a 1 M-character table first, so that neither pays the JVM's
 warm-up. Then --repeats rounds run the ceiling, ours and the converter one after the other;
 each keeps its best round (per figure), so that a slow spell of the shared machine does not
-fall on one of them only. Per-core figures divide wall-clock throughput
-by the cores used (1 for the ceiling, --cores for Spark). Because the machine is shared with
-other jobs, the run also reports tokens per CPU second: the CPU time of the ceiling process,
-and of this process plus the Spark JVM and all its Python workers (psutil) during each Spark
-run. Compare ratios from one run, not absolute times.
+fall on one of them only. Per-core figures divide
+wall-clock throughput by the cores used (1 for the ceiling, --cores for Spark). The run also
+reports tokens per CPU second: the CPU time of the ceiling process, and the machine's busy CPU
+time during each Spark run (driver, JVM and Python workers alike). Compare ratios from one run,
+not absolute times.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -132,21 +131,18 @@ def run_ceiling(tok_json: Path, texts_file: Path, scratch: Path, repeats: int) -
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def spark_cpu_seconds(spark) -> float:
-    """CPU seconds used so far by this process, the Spark JVM and its Python workers."""
+def busy_cpu_seconds() -> float:
+    """CPU seconds the whole machine has been busy (user, nice, system, irq, softirq).
+
+    Counts the driver, the Spark JVM and every Python worker, including workers that exit during
+    a run (Spark stops workers idle for a minute; a per-process sum loses their time), plus
+    whatever else runs: on an otherwise idle machine that is a few hundredths of a CPU second
+    per second, charged to the Spark pipelines, not to the ceiling.
+    """
     import psutil
 
-    def used(p: psutil.Process) -> float:
-        t = p.cpu_times()
-        return t.user + t.system + t.children_user + t.children_system
-
-    me = psutil.Process()
-    total = me.cpu_times().user + me.cpu_times().system
-    jvm = psutil.Process(spark.sparkContext._gateway.proc.pid)
-    for p in [jvm, *jvm.children(recursive=True)]:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            total += used(p)
-    return total
+    t = psutil.cpu_times()
+    return t.user + t.nice + t.system + t.irq + t.softirq
 
 
 def run_dataframe_to_mds(df, tok_json: str, out: Path, seq_len: int) -> tuple[float, int]:
@@ -198,11 +194,11 @@ class StageMeter:
     tables, and what precedes it the run record.
     """
 
-    def __init__(self, spark):
+    def __init__(self):
         from data_pipeline.stages import registry
         from data_pipeline.stages import tokenize as stage
 
-        self.spark, self.marks = spark, {}
+        self.marks = {}
         read, finish = registry.StageContext.read, stage.finish_shard_set
 
         def marked_read(ctx, *args, **kwargs):
@@ -218,7 +214,7 @@ class StageMeter:
         stage.finish_shard_set = marked_finish
 
     def now(self) -> tuple[float, float]:
-        return time.perf_counter(), spark_cpu_seconds(self.spark)
+        return time.perf_counter(), busy_cpu_seconds()
 
     def run(self, project, config) -> tuple[dict, dict[str, float]]:
         """Run the stage; return its counts and wall/CPU seconds of the stage and data path."""
@@ -263,9 +259,14 @@ def main() -> None:
     docs, chars = build_table(spark, lake, args.chars, "bench_docs")
     table = spark.read.format("delta").load(str(lake / "bench_docs"))
     table.select("text").write.parquet(str(OUT / "texts.parquet"))
-    # Warm one Python worker per core (importing streaming imports torch: seconds of CPU per
-    # worker process) so that neither Spark run below pays it.
-    spark.range(args.cores, numPartitions=args.cores).mapInPandas(_warm, "n long").collect()
+
+    def warm_workers() -> None:
+        """Start one Python worker per core and import streaming (torch: seconds of CPU per
+        worker) and tokenizers, so that neither Spark pipeline pays it. Spark stops workers
+        idle for a minute, so this runs again after each ceiling pass."""
+        spark.range(args.cores, numPartitions=args.cores).mapInPandas(_warm, "n long").collect()
+
+    warm_workers()
 
     config = {
         "lakehouse": str(lake),
@@ -287,7 +288,7 @@ def main() -> None:
     project = load_project(OUT / "pipeline.yaml")
     stage_config = project.stage_config("tokenize")
     warm_config = stage_config.model_copy(update={"input_table": "warmup_docs", "name": "warmup"})
-    meter = StageMeter(spark)
+    meter = StageMeter()
     # Both Spark pipelines are measured in a JVM that has run them once on a small table (as in
     # a pipeline process where earlier stages ran): a cold JVM spends tens of CPU seconds
     # compiling Spark's and Delta's code paths, which no later run pays.
@@ -309,14 +310,16 @@ def main() -> None:
         for key, value in got.items():
             if key not in ceiling or value[1] < ceiling[key][1]:
                 ceiling[key] = value
+        warm_workers()
         counts, run = meter.run(project, stage_config)
         ours = {k: min(v, ours.get(k, v)) for k, v in run.items()}
-        cpu, started = spark_cpu_seconds(spark), time.perf_counter()
+        warm_workers()
+        cpu, started = busy_cpu_seconds(), time.perf_counter()
         _, d2m_written = run_dataframe_to_mds(
             d2m_df, tok_json.read_text(), OUT / "d2m", args.seq_len
         )
         d2m_s = min(d2m_s, time.perf_counter() - started)
-        d2m_cpu = min(d2m_cpu, spark_cpu_seconds(spark) - cpu)
+        d2m_cpu = min(d2m_cpu, busy_cpu_seconds() - cpu)
     ours_tokens, written = counts["tokens"], counts["tokens.written"]
 
     enc_tokens, enc_cpu, enc_s = ceiling["encode"]
