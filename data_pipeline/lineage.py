@@ -198,12 +198,9 @@ class RunLog:
             & ((F.col("run_id") == run_id) | (F.col("cache_key") == cache_key))
         )
 
-    def find_cached(
-        self, stage: str, cache_key: str, runs: list[RunRecord] | None = None
-    ) -> RunRecord | None:
-        """The latest succeeded run of ``stage`` with ``cache_key`` (among ``runs`` if given)."""
-        if runs is None:
-            runs = self._latest((F.col("stage") == stage) & (F.col("cache_key") == cache_key))
+    @staticmethod
+    def find_cached(runs: list[RunRecord], cache_key: str) -> RunRecord | None:
+        """The latest succeeded run among ``runs`` with ``cache_key``, if any."""
         found = [r for r in runs if r.status == SUCCEEDED and r.cache_key == cache_key]
         return max(found, key=lambda r: r.ended_at) if found else None
 

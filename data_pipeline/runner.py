@@ -158,7 +158,7 @@ def _run_locked(
         cache_key=cache_key,
     )
     if not force:
-        cached = runs.find_cached(stage, cache_key, earlier)
+        cached = runs.find_cached(earlier, cache_key)
         if cached is not None and _outputs_exist(lakehouse, cached):
             record.status, record.outputs, record.counts = SKIPPED, cached.outputs, cached.counts
             record.ended_at, record.duration_s = dt.datetime.now(dt.UTC), 0.0
