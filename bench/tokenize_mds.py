@@ -66,25 +66,22 @@ batches = [
                                 texts[i:i + 10000]])
     for i in range(0, len(texts), 10000)
 ]
-best = {}
-for repeat in range(int(sys.argv[5])):
-    for key in ("encode", "ids", "pack"):
-        tok = Tokenizer.from_str(tok_json)  # fresh: a cold BPE cache, like a one-pass job
-        cpu, wall, tokens = time.process_time(), time.perf_counter(), 0
-        if key == "pack":  # ladder's Spark worker function, called in this process
-            packing._TOKENIZERS.clear()
-            spec = packing.PackSpec(tok_json, 0, None, 2048, "uint16", sys.argv[4])
-            shutil.rmtree(sys.argv[4], ignore_errors=True)
-            rows = list(packing.pack_partition(spec)(iter(batches)))
-            tokens = sum(r["tokens"] for b in rows for r in b.to_pylist() if r["kind"] == "source")
-        else:
-            for i in range(0, len(texts), 10000):
-                encs = tok.encode_batch_fast(texts[i:i + 10000], add_special_tokens=False)
-                tokens += sum(len(e.ids) for e in encs) if key == "ids" else sum(map(len, encs))
-        got = (tokens, time.process_time() - cpu, time.perf_counter() - wall)
-        if key not in best or got[1] < best[key][1]:
-            best[key] = got
-print(json.dumps(best))
+result = {}
+for key in ("encode", "ids", "pack"):
+    tok = Tokenizer.from_str(tok_json)  # fresh: a cold BPE cache, like a one-pass job
+    cpu, wall, tokens = time.process_time(), time.perf_counter(), 0
+    if key == "pack":  # ladder's Spark worker function, called in this process
+        packing._TOKENIZERS.clear()
+        spec = packing.PackSpec(tok_json, 0, None, 2048, "uint16", sys.argv[4])
+        shutil.rmtree(sys.argv[4], ignore_errors=True)
+        rows = list(packing.pack_partition(spec)(iter(batches)))
+        tokens = sum(r["tokens"] for b in rows for r in b.to_pylist() if r["kind"] == "source")
+    else:
+        for i in range(0, len(texts), 10000):
+            encs = tok.encode_batch_fast(texts[i:i + 10000], add_special_tokens=False)
+            tokens += sum(len(e.ids) for e in encs) if key == "ids" else sum(map(len, encs))
+    result[key] = (tokens, time.process_time() - cpu, time.perf_counter() - wall)
+print(json.dumps(result))
 """
 
 
@@ -118,9 +115,9 @@ def build_table(spark, lake_root: Path, chars: int, table: str) -> tuple[int, in
     return len(rows), total
 
 
-def run_ceiling(tok_json: Path, texts_file: Path, scratch: Path, repeats: int) -> dict:
+def run_ceiling(tok_json: Path, texts_file: Path, scratch: Path) -> dict:
     env = dict(os.environ, RAYON_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
-    args = [str(tok_json), str(texts_file), str(REPO), str(scratch), str(repeats)]
+    args = [str(tok_json), str(texts_file), str(REPO), str(scratch)]
     done = subprocess.run(
         [sys.executable, "-c", CEILING, *args],
         env=env,
@@ -306,7 +303,7 @@ def main() -> None:
     d2m_s = d2m_cpu = float("inf")
     d2m_df = table.select("text").repartition(2 * args.cores)
     for _ in range(args.repeats):
-        got = run_ceiling(tok_json, OUT / "texts.parquet", OUT / "inprocess", 1)
+        got = run_ceiling(tok_json, OUT / "texts.parquet", OUT / "inprocess")
         for key, value in got.items():
             if key not in ceiling or value[1] < ceiling[key][1]:
                 ceiling[key] = value
