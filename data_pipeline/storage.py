@@ -14,6 +14,7 @@ S3-compatible endpoint is read from ``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL`
 from __future__ import annotations
 
 import builtins
+import contextlib
 import fnmatch
 import hashlib
 import os
@@ -173,7 +174,7 @@ def matches(path: str, pattern: str) -> bool:
     return fnmatch.fnmatch(basename(path), pattern)
 
 
-def open(path: str, mode: str = "rb", **kwargs: Any) -> IO:  # noqa: A001 - the module's verb
+def open(path: str, mode: str = "rb", **kwargs: Any) -> IO:
     """Open a file for reading or writing; URIs through fsspec, local paths directly.
 
     Writing makes missing parent folders of a local path.
@@ -262,10 +263,8 @@ def remove_tree(path: str) -> None:
         shutil.rmtree(local_path(path), ignore_errors=True)
         return
     fs, fs_path = filesystem(path)
-    try:
+    with contextlib.suppress(FileNotFoundError):
         fs.rm(fs_path, recursive=True)
-    except FileNotFoundError:
-        pass
 
 
 def upload_tree(local: str, remote: str) -> None:
@@ -297,8 +296,7 @@ def hash_tree(path: str, chunk: int = 1 << 20) -> str:
     else:
         prefix = path.rstrip("/").rstrip(os.sep)
         files = [
-            (f.path[len(prefix) :].lstrip("/").lstrip(os.sep), f.path)
-            for f in _all_files(path)
+            (f.path[len(prefix) :].lstrip("/").lstrip(os.sep), f.path) for f in _all_files(path)
         ]
     for name, file in files:
         digest.update(name.encode())

@@ -53,5 +53,5 @@ def test_uri_helpers():
 
 
 def test_missing_local_file_names_the_path(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nope.txt"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.txt"):
         storage.read_bytes(str(tmp_path / "nope.txt"))
