@@ -55,7 +55,7 @@ POM
 dep() { echo "<dependency><groupId>$1</groupId><artifactId>$2</artifactId><version>$3</version>$4</dependency>"; }
 # The SDK version hadoop-aws was built against (the tree reads poms only, not the bundle jar).
 pom "$(dep org.apache.hadoop hadoop-aws "$hadoop_ver" "")" >"$work/pom.xml"
-mvn -q -B -f "$work/pom.xml" dependency:tree -DoutputFile="$work/tree.txt" >/dev/null
+mvn -q -B -Dstyle.color=never -f "$work/pom.xml" dependency:tree -DoutputFile="$work/tree.txt" >/dev/null
 sdk_ver=$(sed -nE 's/.*software\.amazon\.awssdk:bundle:jar:([^:]+):.*/\1/p' "$work/tree.txt")
 [ -n "$sdk_ver" ] || { echo "no AWS SDK version in hadoop-aws $hadoop_ver's tree" >&2; exit 1; }
 no_bundle="<exclusions><exclusion><groupId>software.amazon.awssdk</groupId><artifactId>bundle</artifactId></exclusion></exclusions>"
@@ -64,7 +64,7 @@ for module in s3 s3-transfer-manager sts; do
   deps+=$(dep software.amazon.awssdk "$module" "$sdk_ver" "")
 done
 pom "$deps" >"$work/pom.xml"
-mvn -q -B -f "$work/pom.xml" dependency:copy-dependencies \
+mvn -q -B -Dstyle.color=never -f "$work/pom.xml" dependency:copy-dependencies \
   -DoutputDirectory="$dest" -DincludeScope=runtime \
   -DexcludeGroupIds=org.scala-lang,org.apache.spark,org.scala-lang.modules >/dev/null
 for jar in "$dest"/*.jar; do
@@ -73,6 +73,6 @@ for jar in "$dest"/*.jar; do
 done
 echo "fetched $(ls "$dest"/*.jar | wc -l) jars ($delta $delta_ver, hadoop-aws $hadoop_ver," \
   "AWS SDK $sdk_ver modules) into $dest"
-mvn -q -B -f "$work/pom.xml" dependency:copy -Dartifact="org.gaul:s3proxy:$s3proxy_version:jar:jar-with-dependencies" \
+mvn -q -B -Dstyle.color=never -f "$work/pom.xml" dependency:copy -Dartifact="org.gaul:s3proxy:$s3proxy_version:jar:jar-with-dependencies" \
   -DoutputDirectory="$tools" >/dev/null
 echo "fetched $(basename "$s3proxy_jar") into $tools"
