@@ -259,11 +259,15 @@ def record_end(
         "final_eval_loss": result.get("final_eval_loss"),
     }
     outputs = []
+
+    def digest(uri: str) -> str | None:  # local outputs are hashed by the registry itself
+        return storage.hash_tree(uri) if storage.is_remote(uri) else None
+
     if result.get("hf_model"):
         outputs.append(
             registry.register(
                 f"model/{run.run_name}", "hf_model", result["hf_model"], manifest,
-                run_id=run.run_name, stage=STAGE,
+                run_id=run.run_name, stage=STAGE, content_hash=digest(result["hf_model"]),
             ).ref
         )  # fmt: skip
     if result.get("checkpoint"):
@@ -271,6 +275,7 @@ def record_end(
             registry.register(
                 f"checkpoint/{run.run_name}", "composer_checkpoint", result["checkpoint"],
                 manifest, run_id=run.run_name, stage=STAGE,
+                content_hash=digest(result["checkpoint"]),
             ).ref
         )  # fmt: skip
     record.status, record.outputs = SUCCEEDED, outputs

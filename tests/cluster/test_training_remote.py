@@ -1,0 +1,218 @@
+"""Training against a real S3 server (s3proxy): shards read from the bucket, checkpoints and the
+exported model written there, and a run killed mid-way resumes from the remote checkpoint on a
+machine whose local scratch folder is gone, to the same losses and weights as a local run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import psutil
+import pytest
+import torch
+
+from data_pipeline import storage
+from tests.training.conftest import BATCHES, SEQ, recipe_dict, write_recipe
+from tests.training.shards import write_shard_set
+from training.callbacks.loss_history import read_history
+
+pytestmark = pytest.mark.cluster
+REPO = Path(__file__).resolve().parents[2]
+KILL_AT = 8  # the run is killed once its batch-8 checkpoint is in the bucket
+
+
+@dataclass
+class Store:
+    """The running store; its key stays out of reprs (pytest prints fixtures on failure)."""
+
+    env: dict = field(repr=False)
+    creds: object = field(repr=False)
+    endpoint: str = ""
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """s3proxy on 127.0.0.1 with bucket ``ladder``; its endpoint and key in the environment."""
+    from flows import object_store
+    from flows.processes import stop_group
+
+    try:
+        object_store.s3proxy_jar(REPO)
+    except FileNotFoundError as err:
+        pytest.skip(str(err))
+    state = tmp_path_factory.mktemp("s3")
+    creds = object_store.Credentials.generate()
+    proc, endpoint = object_store.start(REPO, state, creds)
+    env = {
+        "AWS_ACCESS_KEY_ID": creds.access_key,
+        "AWS_SECRET_ACCESS_KEY": creds.secret_key,
+        "AWS_REGION": object_store.REGION,
+        "AWS_ENDPOINT_URL": endpoint,
+        "S3_ENDPOINT_URL": endpoint,
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        object_store.create_bucket(endpoint, creds, "ladder")
+        yield Store(env, creds, endpoint)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        stop_group(proc.pid)
+
+
+def _wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def runs(store, tmp_path_factory):
+    """A local reference run, and the same recipe on the bucket: killed, then resumed."""
+    from training.checkpoint_sync import remote_latest
+    from training.recipe import recipe_from_dict
+    from training.run import train
+
+    tmp = tmp_path_factory.mktemp("remote-train")
+    local_shards = write_shard_set(tmp / "shards" / "corpus", SEQ + 1)
+    prefix = f"s3://ladder/{uuid.uuid4().hex[:8]}"
+    shards = f"{prefix}/mds/corpus"
+    storage.upload_tree(str(local_shards), shards)
+    reference = train(recipe_from_dict(recipe_dict(local_shards, tmp / "ref"), str(tmp / "r.yaml")))
+
+    remote = recipe_dict(shards, tmp, output_root=f"{prefix}/runs")
+    recipe = write_recipe(tmp / "tiny.yaml", remote)
+    command = [
+        str(Path(sys.executable).with_name("ladder")), "train", str(recipe),
+        "--no-prefect", "--no-record",
+    ]  # fmt: skip
+    scratch_a, scratch_b = tmp / "machine-a", tmp / "machine-b"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "LADDER_SCRATCH": str(scratch_a)}
+    run_root = f"{prefix}/runs/{recipe_from_dict(remote, str(recipe)).run_name()}"
+    checkpoints = f"{run_root}/checkpoints"
+
+    def saved_batch() -> int:
+        latest = remote_latest(checkpoints)
+        return int(latest.rsplit("-ba", 1)[1].split("-")[0]) if latest else 0
+
+    first = subprocess.Popen(command, cwd=tmp, env=env, stdout=subprocess.DEVNULL)
+    _wait_for(
+        lambda: saved_batch() >= KILL_AT or first.poll() is not None, 300, "a remote checkpoint"
+    )
+    children = psutil.Process(first.pid).children(recursive=True)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    psutil.wait_procs(children, timeout=20)
+    killed_at = saved_batch()
+    assert KILL_AT <= killed_at < BATCHES, "killed before the end"
+    assert not storage.exists(f"{run_root}/result.json")
+    shutil.rmtree(scratch_a)  # a new machine: nothing local survives
+
+    env["LADDER_SCRATCH"] = str(scratch_b)
+    done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(storage.read_text(f"{run_root}/result.json"))
+    return SimpleNamespace(
+        reference=reference, result=result, root=run_root, shards=shards, tmp=tmp,
+        killed_at=killed_at, local_shards=local_shards, stderr=done.stderr,
+    )  # fmt: skip
+
+
+def test_a_killed_run_resumes_from_the_remote_checkpoint(runs):
+    result, reference = runs.result, runs.reference
+    assert result["resumed_at_batch"] == runs.killed_at
+    assert "resuming from the remote checkpoint" in runs.stderr
+    assert result["batches"] == BATCHES and result["run_dir"] == runs.root
+    history, _ = read_history(Path(result["scratch_dir"]) / "metrics.jsonl")
+    ref_history, _ = read_history(Path(reference["run_dir"]) / "metrics.jsonl")
+    resumed = range(runs.killed_at + 1, BATCHES + 1)
+    assert sorted(history) == list(resumed)  # this machine trained only the rest
+    np.testing.assert_allclose(
+        [history[b]["loss"] for b in resumed],
+        [ref_history[b]["loss"] for b in resumed],
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    assert result["final_loss"] == pytest.approx(reference["final_loss"], rel=1e-5)
+
+
+def test_checkpoints_model_and_records_are_in_the_bucket(runs):
+    from training.checkpoint_sync import remote_checkpoints
+    from training.paths import local_copy
+
+    result = runs.result
+    saved = remote_checkpoints(f"{runs.root}/checkpoints")
+    assert sorted(saved) == list(range(4, BATCHES + 1, 4))
+    assert result["checkpoint"] == saved[BATCHES]
+    for name in ("metrics.jsonl", "recipe.yaml", "ledger/rank0.jsonl"):
+        assert storage.is_file(f"{runs.root}/{name}"), name
+    assert result["hf_model"] == f"{runs.root}/hf_model"
+    from transformers import AutoModelForCausalLM
+
+    shutil.rmtree(Path(result["scratch_dir"]))  # load from the bucket, not the export's mirror
+    model = AutoModelForCausalLM.from_pretrained(local_copy(result["hf_model"]))
+    local = AutoModelForCausalLM.from_pretrained(runs.reference["hf_model"])
+    for (name, mine), (_, theirs) in zip(
+        model.state_dict().items(), local.state_dict().items(), strict=True
+    ):
+        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6, msg=name)
+
+
+def test_remote_shards_are_read_unchanged(runs):
+    """Streaming copies shards into the local cache; the bucket holds the uploaded bytes."""
+    assert storage.hash_tree(runs.shards) == storage.hash_tree(str(runs.local_shards))
+
+
+def test_no_credentials_in_any_record(runs, store):
+    """The key is in the environment of every process; no written byte may hold it."""
+    secrets = [store.creds.secret_key.encode(), store.creds.access_key.encode()]
+    checked = 0
+    for info in storage.list_files(runs.root):
+        data = storage.read_bytes(info.path)
+        assert not any(s in data for s in secrets), info.path
+        checked += 1
+    for folder in (runs.tmp, Path(runs.result["mlflow_tracking_uri"].removeprefix("file://"))):
+        for path in Path(folder).rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                assert not any(s in path.read_bytes() for s in secrets), path
+                checked += 1
+    assert checked > 20
+    assert not any(s.decode() in json.dumps(runs.result) for s in secrets)
+
+
+def test_bad_remote_input_is_a_clear_error_naming_the_uri(store, tmp_path):
+    from training.data import stream_dirs
+
+    shards = f"s3://ladder/{uuid.uuid4().hex[:8]}/mds/corpus"
+    storage.upload_tree(str(write_shard_set(tmp_path / "corpus", SEQ + 1, 8, 4)), shards)
+    assert stream_dirs(shards, "train") == [f"{shards}/news", f"{shards}/wiki"]
+    missing = shards.replace("/mds/", "/no-such-prefix/")
+    with pytest.raises(FileNotFoundError, match=missing):
+        stream_dirs(missing, "train")
+    with pytest.raises(FileNotFoundError, match=f"no MDS index.json in {shards}"):
+        stream_dirs(shards, "test")
+    wrong = {**os.environ, "AWS_SECRET_ACCESS_KEY": "wrong" + store.creds.secret_key[5:]}
+    code = f"from training.data import stream_dirs; stream_dirs({shards!r}, 'train')"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**wrong, "PYTHONPATH": str(REPO)},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode != 0
+    error = done.stderr.strip().splitlines()[-1]
+    assert shards in error and "PermissionError" in error, error
