@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from data_pipeline import storage
-from training.paths import COMPLETE_MARKER, local_copy, local_mirror
+from training.paths import complete_marker, local_copy, local_mirror
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -71,12 +71,13 @@ def upload_model(folder: Path, uri: str) -> None:
     """Replace ``uri`` with the files of ``folder``, ``config.json`` last; marks the local copy
     as a complete mirror of ``uri``."""
     storage.remove_tree(uri)
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != COMPLETE_MARKER)
+    complete_marker(folder).unlink(missing_ok=True)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
     for path in sorted(files, key=lambda p: p.name == "config.json"):
         target = storage.join(uri, path.relative_to(folder).as_posix())
         with open(path, "rb") as source, storage.open(target, "wb") as sink:
             shutil.copyfileobj(source, sink, 1 << 22)
-    (folder / COMPLETE_MARKER).write_text(uri)
+    complete_marker(folder).write_text(uri)
 
 
 def register_mlflow_model(tracking_uri: str, run_id: str, folder: str | Path, name: str) -> str:

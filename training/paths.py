@@ -19,7 +19,7 @@ from pathlib import Path
 from data_pipeline import storage
 
 SCRATCH_VARIABLE = "LADDER_SCRATCH"
-COMPLETE_MARKER = ".ladder-complete"
+COMPLETE_SUFFIX = ".ladder-complete"
 
 
 def scratch_root() -> Path:
@@ -35,18 +35,23 @@ def local_mirror(path: str) -> Path:
     return scratch_root() / proto.lower() / rest.strip("/")
 
 
+def complete_marker(folder: Path) -> Path:
+    """The file beside a local mirror saying it holds all of its URI's files."""
+    return folder.with_name(folder.name + COMPLETE_SUFFIX)
+
+
 def local_copy(path: str) -> Path:
     """A local folder with the files of ``path`` (downloaded once for a URI, then reused).
 
     The copy is complete when its marker file exists; an interrupted download starts over."""
     target = local_mirror(path)
-    if not storage.is_remote(path) or (target / COMPLETE_MARKER).is_file():
+    if not storage.is_remote(path) or complete_marker(target).is_file():
         return target
     if not storage.list_files(path):
         raise FileNotFoundError(f"{path}: no such folder or prefix (nothing to download)")
     storage.remove_tree(str(target))
     storage.download_tree(path, str(target))
-    (target / COMPLETE_MARKER).write_text(path)
+    complete_marker(target).write_text(path)
     return target
 
 
