@@ -59,6 +59,7 @@ def store(tmp_path_factory):
         "AWS_REGION": object_store.REGION,
         "AWS_ENDPOINT_URL": endpoint,
         "S3_ENDPOINT_URL": endpoint,
+        "LADDER_SCRATCH": str(state / "scratch"),  # local copies made in this process
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -216,3 +217,48 @@ def test_bad_remote_input_is_a_clear_error_naming_the_uri(store, tmp_path):
     assert done.returncode != 0
     error = done.stderr.strip().splitlines()[-1]
     assert shards in error and "PermissionError" in error, error
+
+
+def test_registered_model_and_checkpoint_name_their_remote_uris(runs, spark, store):
+    """Recording the run registers the bucket URIs (hashed there); lineage shows them."""
+    from data_pipeline.artifacts import ArtifactRegistry
+    from data_pipeline.lakehouse import Lakehouse
+    from data_pipeline.lineage import RunLog, format_lineage, lineage
+    from training.paths import RunPaths
+    from training.recipe import load_recipe
+    from training.records import PreparedRun, record_end, record_start
+
+    lakehouse = Lakehouse(str(runs.tmp / "lakehouse"), spark)
+    recipe = load_recipe(runs.tmp / "tiny.yaml")
+    name = runs.result["run_name"]
+    run = PreparedRun(recipe, name, RunPaths.at(runs.root), [], lakehouse)
+    outputs = record_end(run, record_start(run), runs.result)
+    assert [str(t) for t in outputs] == [
+        f"artifact:model/{name}@1",
+        f"artifact:checkpoint/{name}@1",
+    ]
+    registry = ArtifactRegistry(lakehouse)
+    model, checkpoint = registry.get(f"model/{name}"), registry.get(f"checkpoint/{name}")
+    assert model.uri == f"{runs.root}/hf_model" and checkpoint.uri == runs.result["checkpoint"]
+    assert model.content_hash == storage.hash_tree(model.uri)
+    text = format_lineage(lineage(lakehouse, f"artifact:model/{name}"))
+    assert f'"output_root": "{runs.root.rsplit("/", 2)[0]}/runs"' in text
+    assert f'"shards": "{runs.shards}"' in text
+    record = RunLog(lakehouse).get(name, "train")
+    assert store.creds.secret_key not in record.config_json
+    secret = store.creds.secret_key.encode()
+    files = [p for p in (runs.tmp / "lakehouse").rglob("*") if p.is_file()]
+    assert files and not any(secret in p.read_bytes() for p in files)
+
+
+def test_evaluation_loads_the_remote_export_and_writes_its_chart_there(runs):
+    from evaluation.models import resolve_model
+    from evaluation.report import category_chart
+
+    ref = resolve_model(runs.result["hf_model"], str(runs.tmp / "artifacts"))
+    assert ref.path.is_dir() and (ref.path / "model.safetensors").is_file()
+    assert storage.hash_tree(str(ref.path)) == storage.hash_tree(runs.result["hf_model"])
+    rows = [{"kind": "category", "task": "c/reading", "value": 0.2, "stderr": 0.01}]
+    chart = category_chart({"tiny": rows}, f"{runs.root}/eval/categories.png")
+    assert chart == f"{runs.root}/eval/categories.png"
+    assert storage.read_bytes(chart)[:8] == b"\x89PNG\r\n\x1a\n"
