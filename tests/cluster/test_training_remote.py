@@ -262,3 +262,34 @@ def test_evaluation_loads_the_remote_export_and_writes_its_chart_there(runs):
     chart = category_chart({"tiny": rows}, f"{runs.root}/eval/categories.png")
     assert chart == f"{runs.root}/eval/categories.png"
     assert storage.read_bytes(chart)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_mix_over_a_shard_set_in_the_bucket_plans_and_streams(store, tmp_path):
+    """A mix YAML whose ``data`` is a bucket URI: LATEST, manifest and streams read remotely,
+    and the streams read the bucket into a local cache."""
+    from streaming import StreamingDataset
+    from streaming.base.util import clean_stale_shared_memory
+
+    from tests.training.shards import write_mds
+    from training.mix import build_streams, load_mix, token_plan
+
+    local = tmp_path / "corpus"
+    for i, (name, n) in enumerate({"wiki": 24, "news": 8}.items()):
+        write_mds(local / "v3" / name, n, SEQ, seed=i, compression="zstd")
+    streams = {"wiki": {"sequences": 24}, "news": {"sequences": 8}}
+    (local / "v3" / "manifest.json").write_text(json.dumps({"seq_len": SEQ, "streams": streams}))
+    (local / "LATEST").write_text("v3\n")
+    uri = f"s3://ladder/{uuid.uuid4().hex[:8]}/mds/corpus"
+    storage.upload_tree(str(local), uri)
+    spec = {"data": uri, "streams": {"wiki": {"proportion": 0.5}, "news": {"proportion": 0.5}}}
+    (tmp_path / "mix.yaml").write_text(json.dumps(spec))
+    mix = load_mix(tmp_path / "mix.yaml")
+    plan = token_plan(mix, total_tokens=32 * SEQ)
+    assert [s.samples for s in plan.phases[0].streams] == [16, 16]
+    built = build_streams(mix, 0, cache_dir=tmp_path / "cache")
+    assert [s.remote for s in built] == [f"{uri}/v3/wiki", f"{uri}/v3/news"]
+    clean_stale_shared_memory()
+    dataset = StreamingDataset(streams=built, batch_size=4, epoch_size=32, shuffle=False)
+    assert len([dataset[i] for i in range(len(dataset))]) == 32
+    assert (tmp_path / "cache" / "v3" / "news" / "index.json").is_file()
+    assert storage.hash_tree(uri) == storage.hash_tree(str(local))  # the bucket is unchanged
