@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 from pyspark.sql import SparkSession
 
 from data_pipeline.config import SparkSettings
+from data_pipeline.storage import ENDPOINT_VARIABLES
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,6 @@ DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 
 S3A = "org.apache.hadoop.fs.s3a.S3AFileSystem"
-ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "S3_ENDPOINT_URL")
 LOOPBACK = ("127.0.0.1", "localhost")
 
 _session: SparkSession | None = None

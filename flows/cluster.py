@@ -45,6 +45,7 @@ class ClusterInfo:
     master_ui: str
     s3_endpoint: str
     bucket: str
+    worker_memory: str = "2g"
     pids: dict[str, int] = field(default_factory=dict)
     worker_dirs: list[str] = field(default_factory=list)
 
@@ -92,7 +93,7 @@ def up(
     (state / "conf" / "spark-defaults.conf").write_text(SPARK_DEFAULTS)
     creds = Credentials.generate()
     object_store.write_private(state / "credentials.json", json.dumps(asdict(creds)))
-    info = ClusterInfo(str(state), "", "", "", bucket)
+    info = ClusterInfo(str(state), "", "", "", bucket, worker_memory)
     _save(info)
     try:
         store, info.s3_endpoint = object_store.start(project_dir, state, creds, timeout_s)
@@ -117,25 +118,38 @@ def up(
         ).group(1)
         info.master_ui = f"http://127.0.0.1:{port}"
         for i in range(1, workers + 1):
-            folder = state / f"worker-{i}"
-            (folder / "local").mkdir(parents=True, exist_ok=True)
-            (folder / "work").mkdir(exist_ok=True)
-            args = ["--cores", "1", "--memory", worker_memory, "--work-dir", str(folder / "work")]
-            proc = spawn(
-                [_spark_class(), WORKER, info.master_url, *LOOPBACK_ARGS, *args],
-                dict(env, SPARK_LOCAL_DIRS=str(folder / "local")),
-                state / f"worker-{i}.log",
-                state,
-            )
-            info.pids[f"worker-{i}"] = proc.pid
-            info.worker_dirs.append(str(folder))
-            _save(info)
+            _start_worker(info, i, env)
         _wait_workers(info, workers, timeout_s)
         object_store.create_bucket(info.s3_endpoint, creds, bucket)
     except BaseException:
         down(project_dir, state)
         raise
     return info
+
+
+def _start_worker(info: ClusterInfo, i: int, env: dict[str, str]) -> None:
+    folder = Path(info.state_dir) / f"worker-{i}"
+    (folder / "local").mkdir(parents=True, exist_ok=True)
+    (folder / "work").mkdir(exist_ok=True)
+    args = ["--cores", "1", "--memory", info.worker_memory, "--work-dir", str(folder / "work")]
+    proc = spawn(
+        [_spark_class(), WORKER, info.master_url, *LOOPBACK_ARGS, *args],
+        dict(env, SPARK_LOCAL_DIRS=str(folder / "local")),
+        folder.with_suffix(".log"),
+        folder.parent,
+    )
+    info.pids[f"worker-{i}"] = proc.pid
+    if str(folder) not in info.worker_dirs:
+        info.worker_dirs.append(str(folder))
+    _save(info)
+
+
+def restart_worker(info: ClusterInfo, i: int, timeout_s: float = 180.0) -> None:
+    """Start worker ``i`` again (after it died or was killed) and wait until it registers."""
+    stop_group(info.pids[f"worker-{i}"])
+    env = _daemon_env(Path(info.state_dir), credentials(info), info.s3_endpoint)
+    _start_worker(info, i, env)
+    _wait_workers(info, len(info.worker_dirs), timeout_s)
 
 
 def _wait_workers(info: ClusterInfo, n: int, timeout_s: float) -> None:

@@ -41,6 +41,7 @@ def s3proxy_jar(project_dir: Path) -> Path:
     """The s3proxy jar: ``LADDER_S3PROXY_JAR`` or ``infra/tools/`` of the project."""
     name = f"s3proxy-{S3PROXY_VERSION}-jar-with-dependencies.jar"
     jar = Path(os.environ.get("LADDER_S3PROXY_JAR") or project_dir / "infra" / "tools" / name)
+    jar = jar.resolve()
     if not jar.is_file():
         raise FileNotFoundError(f"{jar} is missing: run `make jars` (infra/fetch_jars.sh)")
     return jar
