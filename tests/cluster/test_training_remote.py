@@ -33,46 +33,31 @@ KILL_AT = 8  # the run is killed once its batch-8 checkpoint is in the bucket
 
 @dataclass
 class Store:
-    """The running store; its key stays out of reprs (pytest prints fixtures on failure)."""
+    """The cluster's store; its key stays out of reprs (pytest prints fixtures on failure)."""
 
-    env: dict = field(repr=False)
     creds: object = field(repr=False)
-    endpoint: str = ""
+    bucket: str = "ladder"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """s3proxy on 127.0.0.1 with bucket ``ladder``; its endpoint and key in the environment."""
-    from flows import object_store
-    from flows.processes import stop_group
+def store(local_cluster, tmp_path_factory):
+    """The S3 store of the session's local cluster (``tests/cluster/conftest.py``), with its
+    endpoint and key in this process's environment (not its Spark master: the training side
+    needs no Spark, and the lakehouse test uses a local session)."""
+    from flows import cluster
 
-    try:
-        object_store.s3proxy_jar(REPO)
-    except FileNotFoundError as err:
-        pytest.skip(str(err))
-    state = tmp_path_factory.mktemp("s3")
-    creds = object_store.Credentials.generate()
-    proc, endpoint = object_store.start(REPO, state, creds)
-    env = {
-        "AWS_ACCESS_KEY_ID": creds.access_key,
-        "AWS_SECRET_ACCESS_KEY": creds.secret_key,
-        "AWS_REGION": object_store.REGION,
-        "AWS_ENDPOINT_URL": endpoint,
-        "S3_ENDPOINT_URL": endpoint,
-        "LADDER_SCRATCH": str(state / "scratch"),  # local copies made in this process
-    }
+    env = {k: v for k, v in cluster.env(local_cluster).items() if k.startswith(("AWS_", "S3_"))}
+    env["LADDER_SCRATCH"] = str(tmp_path_factory.mktemp("scratch"))  # local copies made here
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        object_store.create_bucket(endpoint, creds, "ladder")
-        yield Store(env, creds, endpoint)
+        yield Store(cluster.credentials(local_cluster), local_cluster.bucket)
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        stop_group(proc.pid)
 
 
 def _wait_for(predicate, timeout: float, what: str) -> None:
@@ -92,7 +77,7 @@ def runs(store, tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("remote-train")
     local_shards = write_shard_set(tmp / "shards" / "corpus", SEQ + 1)
-    prefix = f"s3://ladder/{uuid.uuid4().hex[:8]}"
+    prefix = f"s3://{store.bucket}/{uuid.uuid4().hex[:8]}"
     shards = f"{prefix}/mds/corpus"
     storage.upload_tree(str(local_shards), shards)
     reference = train(recipe_from_dict(recipe_dict(local_shards, tmp / "ref"), str(tmp / "r.yaml")))
@@ -200,7 +185,7 @@ def test_no_credentials_in_any_record(runs, store):
 def test_bad_remote_input_is_a_clear_error_naming_the_uri(store, tmp_path):
     from training.data import stream_dirs
 
-    shards = f"s3://ladder/{uuid.uuid4().hex[:8]}/mds/corpus"
+    shards = f"s3://{store.bucket}/{uuid.uuid4().hex[:8]}/mds/corpus"
     storage.upload_tree(str(write_shard_set(tmp_path / "corpus", SEQ + 1, 8, 4)), shards)
     assert stream_dirs(shards, "train") == [f"{shards}/news", f"{shards}/wiki"]
     missing = shards.replace("/mds/", "/no-such-prefix/")
@@ -279,7 +264,7 @@ def test_a_mix_over_a_shard_set_in_the_bucket_plans_and_streams(store, tmp_path)
     streams = {"wiki": {"sequences": 24}, "news": {"sequences": 8}}
     (local / "v3" / "manifest.json").write_text(json.dumps({"seq_len": SEQ, "streams": streams}))
     (local / "LATEST").write_text("v3\n")
-    uri = f"s3://ladder/{uuid.uuid4().hex[:8]}/mds/corpus"
+    uri = f"s3://{store.bucket}/{uuid.uuid4().hex[:8]}/mds/corpus"
     storage.upload_tree(str(local), uri)
     spec = {"data": uri, "streams": {"wiki": {"proportion": 0.5}, "news": {"proportion": 0.5}}}
     (tmp_path / "mix.yaml").write_text(json.dumps(spec))
