@@ -16,7 +16,7 @@ from pathlib import Path
 from data_pipeline import storage
 from data_pipeline.artifacts import PREFIX, ArtifactRegistry, hash_path, parse_ref
 from data_pipeline.lakehouse import TableVersion
-from training.paths import local_copy
+from training.paths import local_copy, package_models_root
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def resolve_model(
             art.manifest.get("mlflow_tracking_uri"),
         )
     if ref in KNOWN_BASE_MODELS:
-        base = prepare_base_model(artifacts_root, ref)
+        base = prepare_base_model(package_models_root(str(artifacts_root)), ref)
         path, name, manifest = base.path, f"base_model/{ref}", base.manifest
     else:
         uri = storage.absolute(ref)

@@ -55,6 +55,14 @@ def local_copy(path: str) -> Path:
     return target
 
 
+def package_models_root(artifacts_root: str | None) -> Path | None:
+    """Where base models and tokenizers converted from installed packages go: the artifacts
+    folder, or this machine's cache (``storage.local_cache``) when the artifacts are remote."""
+    if artifacts_root is None:
+        return None
+    return Path(storage.local_cache() if storage.is_remote(artifacts_root) else artifacts_root)
+
+
 @dataclass(frozen=True)
 class RunPaths:
     """Where one run writes: ``root`` (durable, local or URI) and ``scratch`` (local)."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from data_pipeline import storage
-from training.paths import RunPaths, local_mirror
+from training.paths import RunPaths, local_mirror, package_models_root
 from training.recipe import ARTIFACT_PREFIX, TABLE_PREFIX, Recipe, load_recipe, save_recipe
 from training.trainer import run_paths
 
@@ -156,7 +156,7 @@ def prepare(
 
         registry = ArtifactRegistry(lakehouse)
     artifacts_root = recipe.project_roots()[0] or str(Path("artifacts").resolve())
-    local_root = local_mirror(artifacts_root)  # base models, tokenizers: local files
+    local_root = package_models_root(artifacts_root)  # base models, tokenizers: local files
     inputs: list[TableVersion] = []
     updates: dict[str, Any] = {}
     for key, ref in refs.items():
@@ -193,7 +193,7 @@ def prepare(
             table, version = TableVersion.parse(ref.removeprefix(TABLE_PREFIX))
             folder, version = heldout_eval_shards(
                 lakehouse, table, version, tokenizer or _tokenizer_dir(model, local_root),
-                recipe.seq_len, local_root / "mds-eval", eos_id=eos,
+                recipe.seq_len, local_mirror(artifacts_root) / "mds-eval", eos_id=eos,
             )  # fmt: skip
             has_streams = any(folder.glob("*/index.json"))
             updates[key.split(".", 1)[1]] = str(folder) if has_streams else None
@@ -259,15 +259,11 @@ def record_end(
         "final_eval_loss": result.get("final_eval_loss"),
     }
     outputs = []
-
-    def digest(uri: str) -> str | None:  # local outputs are hashed by the registry itself
-        return storage.hash_tree(uri) if storage.is_remote(uri) else None
-
     if result.get("hf_model"):
         outputs.append(
             registry.register(
                 f"model/{run.run_name}", "hf_model", result["hf_model"], manifest,
-                run_id=run.run_name, stage=STAGE, content_hash=digest(result["hf_model"]),
+                run_id=run.run_name, stage=STAGE,
             ).ref
         )  # fmt: skip
     if result.get("checkpoint"):
@@ -275,7 +271,6 @@ def record_end(
             registry.register(
                 f"checkpoint/{run.run_name}", "composer_checkpoint", result["checkpoint"],
                 manifest, run_id=run.run_name, stage=STAGE,
-                content_hash=digest(result["checkpoint"]),
             ).ref
         )  # fmt: skip
     record.status, record.outputs = SUCCEEDED, outputs

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from training.paths import RunPaths, local_mirror
+from training.paths import RunPaths, package_models_root
 from training.recipe import Recipe, parse_time
 
 log = logging.getLogger(__name__)
@@ -30,10 +30,9 @@ def run_paths(recipe: Recipe, run_name: str | None = None) -> RunPaths:
 
 
 def local_artifacts(recipe: Recipe) -> Path | None:
-    """The project's artifacts folder for local-only files (base models, tokenizers): itself,
-    or its local mirror when the artifacts live in an object store."""
-    artifacts_root, _ = recipe.project_roots()
-    return local_mirror(artifacts_root) if artifacts_root is not None else None
+    """The folder for base models and tokenizers of the recipe's project (a local folder even
+    when the artifacts live in an object store: ``training.paths.package_models_root``)."""
+    return package_models_root(recipe.project_roots()[0])
 
 
 def detect_device(recipe: Recipe) -> str:

@@ -227,6 +227,7 @@ def test_registered_model_and_checkpoint_name_their_remote_uris(runs, spark, sto
     assert model.uri == f"{runs.root}/hf_model" and checkpoint.uri == runs.result["checkpoint"]
     assert model.content_hash == storage.hash_tree(model.uri)
     text = format_lineage(lineage(lakehouse, f"artifact:model/{name}"))
+    assert f"at {runs.root}/hf_model" in text
     assert f'"output_root": "{runs.root.rsplit("/", 2)[0]}/runs"' in text
     assert f'"shards": "{runs.shards}"' in text
     record = RunLog(lakehouse).get(name, "train")

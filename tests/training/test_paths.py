@@ -40,3 +40,12 @@ def test_local_copy_downloads_once_and_completely(tmp_path, monkeypatch):
     complete_marker(copy).unlink()  # an interrupted download is started over
     assert (local_copy(uri) / "config.json").read_text() == '{"changed": 1}'
     storage.remove_tree(uri)
+
+
+def test_package_models_stay_local_when_artifacts_are_remote(tmp_path, monkeypatch):
+    from training.paths import package_models_root
+
+    monkeypatch.setenv("LADDER_CACHE_DIR", str(tmp_path / "cache"))
+    assert package_models_root("s3://bucket/artifacts") == tmp_path / "cache"
+    assert package_models_root(str(tmp_path / "artifacts")) == tmp_path / "artifacts"
+    assert package_models_root(None) is None
