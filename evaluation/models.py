@@ -4,6 +4,8 @@ A model reference is one of: a known base model name (``smollm2-135m-instruct``,
 ``training.base_model``), ``artifact:NAME[@VERSION]`` from the artifact registry (e.g. a trained
 ``model/<run>``), or a Hugging Face model folder. Every evaluated model is an artifact: folders
 and base models are registered (once per content hash) so results name ``artifact:NAME@V``.
+A model in an object store (an artifact whose URI is ``s3://...``, or such a folder URI) is
+downloaded once into a local cache (``training.paths.local_copy``) and loaded from there.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from data_pipeline import storage
 from data_pipeline.artifacts import PREFIX, ArtifactRegistry, hash_path, parse_ref
 from data_pipeline.lakehouse import TableVersion
+from training.paths import local_copy, package_models_root
 
 
 @dataclass(frozen=True)
@@ -45,28 +49,30 @@ def resolve_model(
         art = registry.get(name, version)
         return ModelRef(
             str(art.ref),
-            Path(art.uri),
+            local_copy(art.uri),
             art.ref,
             art.manifest.get("mlflow_run_id"),
             art.manifest.get("mlflow_tracking_uri"),
         )
     if ref in KNOWN_BASE_MODELS:
-        base = prepare_base_model(artifacts_root, ref)
+        base = prepare_base_model(package_models_root(str(artifacts_root)), ref)
         path, name, manifest = base.path, f"base_model/{ref}", base.manifest
     else:
-        path = Path(ref).resolve()
-        if not (path / "config.json").is_file():
+        uri = storage.absolute(ref)
+        if not storage.is_file(storage.join(uri, "config.json")):
             raise FileNotFoundError(
                 f"model {ref!r}: not a known base model ({sorted(KNOWN_BASE_MODELS)}), not "
-                "artifact:NAME[@V] and not a Hugging Face model folder"
+                "artifact:NAME[@V] and not a Hugging Face model folder (no config.json)"
             )
-        name, manifest = f"model_dir/{path.name}", {"path": str(path)}
+        path = local_copy(uri)
+        name, manifest = f"model_dir/{storage.basename(uri)}", {"path": uri}
     if registry is None:
         return ModelRef(f"path:{path}", path)
-    digest = hash_path(path)
+    digest = hash_path(path)  # the local copy holds exactly the remote files
     art = next((a for a in registry.versions(name) if a.content_hash == digest), None)
     if art is None:
-        art = registry.register(name, "hf_model", str(path), manifest, content_hash=digest)
+        uri = manifest.get("path") or str(path)
+        art = registry.register(name, "hf_model", uri, manifest, content_hash=digest)
     return ModelRef(str(art.ref), path, art.ref)
 
 

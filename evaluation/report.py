@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+from data_pipeline import storage
 from evaluation.gauntlet import GauntletReport
 
 
-def category_chart(series: dict[str, list[dict]], out: str | Path, title: str = "") -> Path:
-    """PNG of per-category centered accuracy (plus composites), one bar per model.
+def category_chart(series: dict[str, list[dict]], out: str | Path, title: str = "") -> str:
+    """PNG of per-category centered accuracy (plus composites), one bar per model, written to
+    ``out`` (a local path or an object-store URI, in one write).
 
     ``series`` maps a model label to its ``eval_results`` rows.
     """
@@ -37,10 +40,11 @@ def category_chart(series: dict[str, list[dict]], out: str | Path, title: str = 
     ax.set_title(title or "gauntlet categories")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
+    png = io.BytesIO()
+    fig.savefig(png, dpi=100, format="png")
     plt.close(fig)
+    out = storage.absolute(str(out))
+    storage.write_bytes(out, png.getvalue())
     return out
 
 

@@ -8,7 +8,6 @@ end-to-end chain (``make demo``).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -19,6 +18,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
+from data_pipeline import storage
 from data_pipeline.project import load_project
 from data_pipeline.runner import new_run_id, open_lakehouse
 from evaluation.compare import compare, format_table, table_records
@@ -77,9 +77,9 @@ def evaluate_model_task(
     }
 
 
-def _chart_path(config: str, run_id: str) -> Path:
+def _chart_path(config: str, run_id: str) -> str:
     project = load_project(load_eval_config(config).project)
-    return Path(project.artifacts) / "eval" / run_id / "categories.png"
+    return storage.join(str(project.artifacts), "eval", run_id, "categories.png")
 
 
 @flow(name="evaluate", log_prints=True)

@@ -53,7 +53,7 @@ def sweep_flow(
     )
     create_link_artifact(
         key="ladder-sweep-curves",
-        link=f"file://{result['plot']}",
+        link=result["plot"] if "://" in result["plot"] else f"file://{result['plot']}",
         link_text="loss curves of every trial",
     )
     print(f"best learning rate {result['best_lr']:.3g}; table and plot in {result['folder']}")

@@ -138,12 +138,15 @@ def prepare_base_model(
 
 
 def resolve_model_source(source: str, artifacts_root: str | Path | None) -> Path:
-    """A known base name (prepared under ``artifacts_root``) or an existing HF model folder."""
+    """A known base name (prepared under ``artifacts_root``) or an existing HF model folder
+    (a URI is downloaded once into its local mirror, ``training.paths.local_copy``)."""
+    from training.paths import local_copy, package_models_root
+
     if source in KNOWN_BASE_MODELS:
-        if artifacts_root is None:
-            artifacts_root = Path("artifacts").resolve()
-        return prepare_base_model(artifacts_root, source).path
-    path = Path(source)
+        root = package_models_root(str(artifacts_root or Path("artifacts").resolve()))
+        return prepare_base_model(root, source).path
+
+    path = local_copy(source)
     if not (path / "config.json").is_file():
         raise FileNotFoundError(
             f"model source {source!r}: not a known base model ({sorted(KNOWN_BASE_MODELS)}) "

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 log = logging.getLogger(__name__)
-_CKPT = re.compile(r"^ep\d+-ba(\d+)-rank(\d+)\.pt$")
+CHECKPOINT_NAME = re.compile(r"^ep\d+-ba(\d+)-rank(\d+)\.pt$")
 LATEST = "latest-rank0.pt"
 
 
@@ -26,7 +26,7 @@ def checkpoints_by_batch(folder: str | Path, rank: int = 0) -> dict[int, Path]:
         return {}
     found = {}
     for path in folder.iterdir():
-        match = _CKPT.match(path.name)
+        match = CHECKPOINT_NAME.match(path.name)
         if match and int(match.group(2)) == rank and path.is_file() and not path.is_symlink():
             found[int(match.group(1))] = path
     return dict(sorted(found.items()))
@@ -45,11 +45,11 @@ def set_aside_unconfirmed(folder: str | Path) -> list[Path]:
     """Rename checkpoints newer than the confirmed latest one; returns their new paths."""
     latest = latest_confirmed(folder)
     confirmed = -1
-    if latest is not None and (match := _CKPT.match(latest.name)):
+    if latest is not None and (match := CHECKPOINT_NAME.match(latest.name)):
         confirmed = int(match.group(1))
     moved = []
     for path in Path(folder).glob("ep*-ba*-rank*.pt") if Path(folder).is_dir() else []:
-        match = _CKPT.match(path.name)
+        match = CHECKPOINT_NAME.match(path.name)
         if match and int(match.group(1)) > confirmed and not path.is_symlink():
             target = path.with_name(path.name + ".unconfirmed")
             os.replace(path, target)

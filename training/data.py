@@ -1,9 +1,10 @@
 """Token sequences from MDS shards into Composer: streams, datasets, collation, dataloaders.
 
-A shard folder is either one MDS stream (it holds ``index.json``, or ``<split>/index.json``)
-or a folder of streams, one sub-folder per source (the tokenize stage's layout); each becomes
-a ``streaming.Stream`` with its natural proportion. A mix YAML (``training.mix``) gives
-proportions and curriculum phases instead (see ``training.phases``).
+A shard folder (a local path or an object-store URI such as ``s3://bucket/mds/corpus``; read
+through ``data_pipeline.storage``) is either one MDS stream (it holds ``index.json``, or
+``<split>/index.json``) or a folder of streams, one sub-folder per source (the tokenize stage's
+layout); each becomes a ``streaming.Stream`` with its natural proportion. A mix YAML
+(``training.mix``) gives proportions and curriculum phases instead (see ``training.phases``).
 
 Each sample holds a ``tokens`` array; SFT samples also a loss-mask array (1 = the token counts
 in the loss). Sequences longer than ``seq_len`` are truncated and the cut tokens are counted in
@@ -14,6 +15,7 @@ with label -100 and attention mask 0.
 from __future__ import annotations
 
 import json
+import os
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,62 +24,93 @@ from typing import Any
 import numpy as np
 import torch
 
+from data_pipeline import storage
+
 IGNORE_INDEX = -100
 
 
-def stream_dirs(root: str | Path, split: str | None = None) -> list[Path]:
-    """The MDS streams under ``root``: itself, or each sub-folder holding an index. A shard-set
-    folder of the tokenize stage (with ``LATEST``) means its newest version."""
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"shard folder {root} does not exist")
-    if (root / "LATEST").is_file() and not (root / "index.json").is_file():
-        root = root / (root / "LATEST").read_text().strip()  # a shard set: its newest version
+def _index(folder: str, split: str | None) -> str:
+    return (
+        storage.join(folder, split, "index.json") if split else storage.join(folder, "index.json")
+    )
 
-    def has_index(folder: Path) -> bool:
-        return (folder / (split or "") / "index.json").is_file()
 
-    if has_index(root):
+def read_index(folder: str, split: str | None = None) -> dict:
+    """The stream's ``index.json`` (a local file or an object)."""
+    return json.loads(storage.read_text(_index(folder, split)))
+
+
+def latest_version(root: str) -> str:
+    """A shard-set folder of the tokenize stage (with ``LATEST``) means its newest version."""
+    if storage.is_file(storage.join(root, "LATEST")) and not storage.is_file(
+        storage.join(root, "index.json")
+    ):
+        return storage.join(root, storage.read_text(storage.join(root, "LATEST")).strip())
+    return root
+
+
+def stream_dirs(root: str | Path, split: str | None = None) -> list[str]:
+    """The MDS streams under ``root`` (a folder or a URI): itself, or each sub-folder holding an
+    index; a shard set's newest version. Found from one listing, without reading shards."""
+    root = latest_version(storage.absolute(str(root)))
+    if storage.is_file(_index(root, split)):
         return [root]
-    found = sorted(p for p in root.iterdir() if p.is_dir() and has_index(p))
+    prefix = root.rstrip("/").rstrip(os.sep)
+    tail = f"{split}/index.json" if split else "index.json"
+    files = storage.list_files(root)
+    if not files:
+        raise FileNotFoundError(f"shard folder {root} does not exist or is empty")
+    found = set()
+    for info in files:
+        relative = info.path[len(prefix) :].replace(os.sep, "/").lstrip("/")
+        head, _, rest = relative.partition("/")
+        if rest == tail:
+            found.add(storage.join(root, head))
     if not found:
         where = f"{root}/<stream>/{split}" if split else f"{root} or {root}/<stream>"
         raise FileNotFoundError(f"no MDS index.json in {where}")
-    return found
+    return sorted(found)
 
 
-def is_compressed(stream: Path, split: str | None = None) -> bool:
+def is_compressed(stream: str, split: str | None = None) -> bool:
     """True when any shard of the stream is stored compressed (e.g. the tokenize stage's zstd)."""
-    index = json.loads((stream / (split or "") / "index.json").read_text())
-    return any(shard.get("zip_data") for shard in index["shards"])
+    return any(shard.get("zip_data") for shard in read_index(stream, split)["shards"])
 
 
 def make_streams(root: str | Path, split: str | None = None, cache: Path | None = None) -> list:
     """One ``streaming.Stream`` per stream folder.
 
-    Uncompressed streams are read in place. Compressed ones, given a ``cache`` folder, are the
-    stream's ``remote``: streaming copies and decompresses their shards under
-    ``cache/<stream>`` and leaves the registered folder untouched (read in place, it would write
-    decompressed shards into it).
+    Uncompressed local streams are read in place. Compressed ones, given a ``cache`` folder,
+    and streams in an object store are the stream's ``remote``: streaming copies (and
+    decompresses) their shards under ``cache/<stream>`` and leaves the registered folder
+    untouched (read in place, it would write decompressed shards into it).
     """
     from streaming import Stream
 
     streams = []
     for path in stream_dirs(root, split):
-        if cache is not None and is_compressed(path, split):
-            streams.append(Stream(remote=str(path), local=str(cache / path.name), split=split))
+        if storage.is_remote(path):
+            if cache is None:
+                raise ValueError(f"{path}: streams in an object store need a local cache folder")
+            streams.append(
+                Stream(remote=path, local=str(cache / storage.basename(path)), split=split)
+            )
+        elif cache is not None and is_compressed(path, split):
+            streams.append(
+                Stream(remote=path, local=str(cache / storage.basename(path)), split=split)
+            )
         else:
-            streams.append(Stream(local=str(path), split=split))
+            streams.append(Stream(local=path, split=split))
     return streams
 
 
 def count_samples(streams: Sequence) -> int:
     """Samples in the streams' indexes (without opening shards)."""
-    total = 0
-    for stream in streams:
-        index = Path(stream.remote or stream.local) / (stream.split or "") / "index.json"
-        total += sum(int(s["samples"]) for s in json.loads(index.read_text())["shards"])
-    return total
+    return sum(
+        int(s["samples"])
+        for stream in streams
+        for s in read_index(stream.remote or stream.local, stream.split)["shards"]
+    )
 
 
 class TokenCollator:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from composer.core import DataSpec, Evaluator
 
+from data_pipeline import storage
 from training.data import (
     TokenCollator,
     count_samples,
@@ -57,10 +58,10 @@ def collator(recipe: Recipe, pad_token_id: int, rows: int = 1, digests: bool = F
     )
 
 
-def _manifest_seq_len(folder: Path) -> int | None:
-    manifest = folder / "manifest.json"
-    if manifest.is_file():
-        return int(json.loads(manifest.read_text()).get("seq_len") or 0) or None
+def _manifest_seq_len(folder: str | Path) -> int | None:
+    manifest = storage.join(str(folder), "manifest.json")
+    if storage.is_file(manifest):
+        return int(json.loads(storage.read_text(manifest)).get("seq_len") or 0) or None
     return None
 
 
@@ -79,7 +80,7 @@ def stored_length(recipe: Recipe, root: str | None = None) -> int | None:
         streams = stream_dirs(root, recipe.data.split)
     except FileNotFoundError:
         streams = []
-    parents = {s.parent for s in streams} | {Path(root)}
+    parents = sorted({storage.parent(s) for s in streams} | {storage.absolute(root)})
     return next((n for n in map(_manifest_seq_len, parents) if n), None)
 
 

@@ -2,7 +2,7 @@
 
 A mix YAML names a shard set and weights its streams, in one phase or several::
 
-    data: ../../artifacts/mds/corpus     # shard-set folder (its LATEST version) or one version
+    data: ../../artifacts/mds/corpus     # shard set (folder or URI; its LATEST) or one version
     total_tokens: 50_000_000            # training budget; default: one pass over the data
     phases:
       - {name: early, duration: 0.7, streams: {wiki_en: {proportion: 0.4}, parliament: {...}}}
@@ -29,7 +29,9 @@ from pathlib import Path
 import numpy as np
 from pydantic import Field, model_validator
 
+from data_pipeline import storage
 from data_pipeline.config import ConfigError, StrictModel, load_model, resolve_path
+from training.data import read_index, stream_dirs
 
 MANIFEST = "manifest.json"
 LATEST = "LATEST"
@@ -132,16 +134,17 @@ class StreamInfo:
     sources: dict[str, int] = field(default_factory=dict)
 
 
-def data_dir(mix: MixConfig) -> Path:
-    """The version folder of the shard set: ``data`` itself, its ``version`` or its LATEST."""
-    root = Path(mix.data)
-    if (root / MANIFEST).is_file():
+def data_dir(mix: MixConfig) -> str:
+    """The version folder of the shard set (a local path or a URI): ``data`` itself, its
+    ``version`` or its LATEST."""
+    root = storage.absolute(mix.data)
+    if storage.is_file(storage.join(root, MANIFEST)):
         return root
     if mix.version != "latest":
-        return root / mix.version
-    if (root / LATEST).is_file():
-        return root / (root / LATEST).read_text().strip()
-    if root.is_dir():
+        return storage.join(root, mix.version)
+    if storage.is_file(storage.join(root, LATEST)):
+        return storage.join(root, storage.read_text(storage.join(root, LATEST)).strip())
+    if storage.list_files(root):
         return root
     raise FileNotFoundError(f"mix data {root} not found; run the tokenize stage first")
 
@@ -149,13 +152,13 @@ def data_dir(mix: MixConfig) -> Path:
 def stream_infos(mix: MixConfig) -> dict[str, StreamInfo]:
     """Streams of the shard set, from its manifest (or each stream's index.json)."""
     root = data_dir(mix)
-    manifest = root / MANIFEST
-    if manifest.is_file():
-        data = json.loads(manifest.read_text())
+    manifest = storage.join(root, MANIFEST)
+    if storage.is_file(manifest):
+        data = json.loads(storage.read_text(manifest))
         return {
             name: StreamInfo(
                 name,
-                str(root / name),
+                storage.join(root, name),
                 int(s["sequences"]),
                 int(s["sequences"]) * int(data["seq_len"]),
                 {src: int(v["tokens"]) for src, v in s.get("sources", {}).items()},
@@ -165,11 +168,10 @@ def stream_infos(mix: MixConfig) -> dict[str, StreamInfo]:
     if mix.seq_len is None:
         raise ConfigError(f"{root}: no {MANIFEST}; give seq_len in the mix file")
     out = {}
-    for index in sorted(root.glob("*/index.json")):
-        shards = json.loads(index.read_text())["shards"]
-        samples = sum(int(s["samples"]) for s in shards)
-        name = index.parent.name
-        out[name] = StreamInfo(name, str(index.parent), samples, samples * mix.seq_len)
+    for folder in stream_dirs(root):
+        samples = sum(int(s["samples"]) for s in read_index(folder)["shards"])
+        name = storage.basename(folder)
+        out[name] = StreamInfo(name, folder, samples, samples * mix.seq_len)
     return out
 
 
@@ -198,11 +200,14 @@ def build_streams(
 
     phase = mix.phase(phase)
     streams = []
+    version = storage.basename(data_dir(mix))
     for info, w in _streams_of(mix, phase):
         where = {"local": info.local}
         if cache_dir is not None:
-            cache = Path(cache_dir) / data_dir(mix).name / info.name
+            cache = Path(cache_dir) / version / info.name
             where = {"remote": info.local, "local": str(cache)}
+        elif storage.is_remote(info.local):
+            raise ValueError(f"{info.local}: streams in an object store need a cache_dir")
         streams.append(Stream(**where, proportion=w.proportion, repeat=w.repeat, choose=w.choose))
     return streams
 
@@ -305,9 +310,9 @@ def token_plan(mix: MixConfig, total_tokens: int | None = None) -> TokenPlan:
 
 
 def _seq_len(mix: MixConfig, infos: dict[str, StreamInfo]) -> int:
-    manifest = data_dir(mix) / MANIFEST
-    if manifest.is_file():
-        return int(json.loads(manifest.read_text())["seq_len"])
+    manifest = storage.join(data_dir(mix), MANIFEST)
+    if storage.is_file(manifest):
+        return int(json.loads(storage.read_text(manifest))["seq_len"])
     if mix.seq_len is None:
         raise ConfigError("no manifest.json and no seq_len in the mix")
     return mix.seq_len

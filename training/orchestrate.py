@@ -7,7 +7,6 @@ training process(es) -> register outputs and record the end. Imports neither Pre
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from training.launch import local_command, node_commands, run_local
@@ -16,17 +15,18 @@ from training.records import PreparedRun, prepare, record_end, record_start
 
 def launch(run: PreparedRun, gpus: int = 1) -> dict[str, Any]:
     """Run the training process(es) to the end; the run's ``result.json``."""
-    if run.paths.result.is_file():
-        previous = json.loads(run.paths.result.read_text())
-        if previous.get("status") == "completed":
-            return previous
+    previous = run.paths.read_result()
+    if previous is not None and previous.get("status") == "completed":
+        return previous
     code = run_local(local_command(run.paths.recipe, run.run_name, gpus))
-    if code != 0 or not run.paths.result.is_file():
+    result = run.paths.read_result()
+    if code != 0 or result is None:
+        where = run.paths.remote_checkpoints or run.paths.checkpoints
         raise RuntimeError(
             f"training of run {run.run_name} exited with code {code}; it resumes from its last "
-            f"checkpoint when started again ({run.paths.checkpoints})"
+            f"checkpoint when started again ({where})"
         )
-    return json.loads(run.paths.result.read_text())
+    return result
 
 
 def run_training(

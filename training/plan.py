@@ -72,10 +72,15 @@ def make_plan(
     if not 0 < mfu <= 1:
         raise ValueError(f"--mfu must be in (0, 1], got {mfu}")
     if samples_per_epoch is None and recipe.data.shards and not recipe.artifact_refs():
-        from training.data import count_samples, make_streams
+        from training.data import read_index, stream_dirs
 
+        split = recipe.data.split
         try:
-            samples_per_epoch = count_samples(make_streams(recipe.data.shards, recipe.data.split))
+            samples_per_epoch = sum(
+                int(shard["samples"])
+                for folder in stream_dirs(recipe.data.shards, split)
+                for shard in read_index(folder, split)["shards"]
+            )
         except FileNotFoundError:
             samples_per_epoch = None
     batches = recipe.total_batches(samples_per_epoch)
@@ -84,8 +89,9 @@ def make_plan(
             f"{recipe.origin}: duration {recipe.duration} is in epochs and the shard index is "
             "not readable here; give the duration in tokens or batches"
         )
-    artifacts_root, _ = recipe.project_roots()
-    params = count_parameters(model_config(recipe.model, artifacts_root, convert=False))
+    from training.trainer import local_artifacts
+
+    params = count_parameters(model_config(recipe.model, local_artifacts(recipe), convert=False))
     tokens = batches * recipe.tokens_per_batch
     flops = 6.0 * params.active * tokens
     peak = gpu_peak_flops(gpu)

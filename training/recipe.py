@@ -294,21 +294,27 @@ class Recipe(StrictModel):
     def config_hash(self) -> str:
         return stable_hash(self.model_dump(mode="json"))
 
-    def project_roots(self) -> tuple[Path | None, Path | None]:
-        """(artifacts root, project folder) from ``project``, read without starting Spark."""
+    def project_roots(self) -> tuple[str | None, Path | None]:
+        """(artifacts root, project folder) from ``project``, read without starting Spark.
+
+        The artifacts root is a local folder or an object-store URI (``s3://bucket/prefix``)."""
         if not self.project:
             return None, None
         project = Path(self.project)
         raw = read_yaml(project) or {}
-        artifacts = resolve_path(project.parent, str(raw.get("artifacts", "./artifacts")))
-        return Path(artifacts), project.parent
+        return resolve_path(
+            project.parent, str(raw.get("artifacts", "./artifacts"))
+        ), project.parent
 
-    def output_dir(self) -> Path:
-        """``output_root`` or ``<project artifacts>/train`` or ``./artifacts/train``."""
+    def output_dir(self) -> str:
+        """``output_root`` or ``<project artifacts>/train`` or ``./artifacts/train`` (a local
+        folder or a URI)."""
+        from data_pipeline import storage
+
         if self.output_root:
-            return Path(self.output_root)
+            return storage.absolute(self.output_root)
         artifacts, _ = self.project_roots()
-        return (artifacts or Path("artifacts").resolve()) / "train"
+        return storage.join(artifacts or str(Path("artifacts").resolve()), "train")
 
     def mlflow_uri(self) -> str:
         uri = self.monitoring.mlflow.tracking_uri

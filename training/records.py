@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from data_pipeline import storage
+from training.paths import RunPaths, local_mirror, package_models_root
 from training.recipe import ARTIFACT_PREFIX, TABLE_PREFIX, Recipe, load_recipe, save_recipe
-from training.trainer import RunPaths, run_paths
+from training.trainer import run_paths
 
 if TYPE_CHECKING:  # Spark-backed modules load only when a run is recorded
     from data_pipeline.artifacts import Artifact, ArtifactRegistry
@@ -49,7 +51,7 @@ def open_project_lakehouse(recipe: Recipe) -> Lakehouse | None:
 
 
 def resolve_artifact(
-    ref: str, registry: ArtifactRegistry | None, artifacts_root: Path | None
+    ref: str, registry: ArtifactRegistry | None, artifacts_root: str | None
 ) -> tuple[str, TableVersion | None]:
     """(folder, pinned artifact version) of ``artifact:NAME[@V]``."""
     from data_pipeline.artifacts import parse_ref
@@ -62,8 +64,9 @@ def resolve_artifact(
         except FileNotFoundError:
             if version is not None:
                 raise
-    if artifacts_root is not None and (artifacts_root / name).is_dir() and version is None:
-        return str(artifacts_root / name), None
+    folder = storage.join(artifacts_root, name) if artifacts_root is not None else None
+    if folder is not None and version is None and storage.list_files(folder):
+        return folder, None
     raise FileNotFoundError(f"{ref}: no such artifact (run the tokenize stage first)")
 
 
@@ -92,18 +95,20 @@ def _tokenizer_dir(model, artifacts_root: Path) -> Path:
 
 def shard_manifest(recipe: Recipe) -> dict | None:
     """The tokenize stage's ``manifest.json`` of the training shard set, if there is one."""
-    folder: Path | None = None
+    folder: str | None = None
     if recipe.data.shards and not recipe.artifact_refs().get("data.shards"):
-        folder = Path(recipe.data.shards)
-        if (folder / "LATEST").is_file() and not (folder / "manifest.json").is_file():
-            folder = folder / (folder / "LATEST").read_text().strip()
+        folder = storage.absolute(recipe.data.shards)
+        manifest = storage.join(folder, "manifest.json")
+        if storage.is_file(storage.join(folder, "LATEST")) and not storage.is_file(manifest):
+            version = storage.read_text(storage.join(folder, "LATEST")).strip()
+            folder = storage.join(folder, version)
     elif recipe.data.mix:
         from training.mix import data_dir, load_mix
 
         folder = data_dir(load_mix(recipe.data.mix))
-    if folder is None or not (folder / "manifest.json").is_file():
+    if folder is None or not storage.is_file(storage.join(folder, "manifest.json")):
         return None
-    return json.loads((folder / "manifest.json").read_text())
+    return json.loads(storage.read_text(storage.join(folder, "manifest.json")))
 
 
 def check_tokenizer(manifest: dict | None, tokenizer_dir: Path | None, vocab_size: int) -> None:
@@ -150,7 +155,8 @@ def prepare(
         from data_pipeline.artifacts import ArtifactRegistry
 
         registry = ArtifactRegistry(lakehouse)
-    artifacts_root = recipe.project_roots()[0] or Path("artifacts").resolve()
+    artifacts_root = recipe.project_roots()[0] or str(Path("artifacts").resolve())
+    local_root = package_models_root(artifacts_root)  # base models, tokenizers: local files
     inputs: list[TableVersion] = []
     updates: dict[str, Any] = {}
     for key, ref in refs.items():
@@ -164,18 +170,18 @@ def prepare(
         from training.base_model import KNOWN_BASE_MODELS, prepare_base_model
 
         if model.source in KNOWN_BASE_MODELS:
-            base = prepare_base_model(artifacts_root, model.source)
+            base = prepare_base_model(local_root, model.source)
             if registry is not None and record:
                 inputs.append(register_base_model(registry, base.path, base.manifest).ref)
             pretrain = model.pretrain_tokens or base.pretrain_tokens
             model = model.model_copy(update={"source": str(base.path), "pretrain_tokens": pretrain})
     data = recipe.data.model_copy(update=updates)
     manifest = shard_manifest(recipe.model_copy(update={"data": data}))
-    tokenizer = _tokenizer_dir(model, artifacts_root) if (model.tokenizer or model.source) else None
+    tokenizer = _tokenizer_dir(model, local_root) if (model.tokenizer or model.source) else None
     if manifest is not None:
         from training.model import model_config
 
-        vocab = model_config(model, artifacts_root, convert=False).vocab_size
+        vocab = model_config(model, local_root, convert=False).vocab_size
         check_tokenizer(manifest, tokenizer, vocab)
     eos = ((manifest or {}).get("tokenizer") or {}).get("eos_id")
     for key, ref in refs.items():
@@ -186,8 +192,8 @@ def prepare(
 
             table, version = TableVersion.parse(ref.removeprefix(TABLE_PREFIX))
             folder, version = heldout_eval_shards(
-                lakehouse, table, version, tokenizer or _tokenizer_dir(model, artifacts_root),
-                recipe.seq_len, artifacts_root / "mds-eval", eos_id=eos,
+                lakehouse, table, version, tokenizer or _tokenizer_dir(model, local_root),
+                recipe.seq_len, local_mirror(artifacts_root) / "mds-eval", eos_id=eos,
             )  # fmt: skip
             has_streams = any(folder.glob("*/index.json"))
             updates[key.split(".", 1)[1]] = str(folder) if has_streams else None

@@ -17,7 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from data_pipeline import storage
 from training.callbacks.loss_history import read_history
+from training.checkpoint_sync import pull_latest, push, remote_latest
 from training.checkpoints import set_aside_unconfirmed
 from training.launch import DIE_WITH_PARENT, die_with_parent
 from training.recipe import Recipe, load_recipe, save_recipe
@@ -66,15 +68,16 @@ def train(
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     run_name = run_name or recipe.run_name()
     paths = run_paths(recipe, run_name)
-    if paths.result.is_file():
-        previous = json.loads(paths.result.read_text())
-        if previous.get("status") == COMPLETED:
-            log.info("run %s already completed; nothing to train", run_name)
-            return previous
-    paths.root.mkdir(parents=True, exist_ok=True)
-    if int(os.environ.get("RANK", "0")) == 0:
-        if not paths.recipe.is_file():
-            save_recipe(recipe, paths.recipe)
+    previous = paths.read_result()
+    if previous is not None and previous.get("status") == COMPLETED:
+        log.info("run %s already completed; nothing to train", run_name)
+        return previous
+    paths.scratch.mkdir(parents=True, exist_ok=True)
+    if int(os.environ.get("RANK", "0")) == 0 and not paths.recipe.is_file():
+        save_recipe(recipe, paths.recipe)
+    if int(os.environ.get("LOCAL_RANK", "0")) == 0:
+        if paths.remote_checkpoints is not None:
+            pull_latest(paths.remote_checkpoints, paths.checkpoints)
         set_aside_unconfirmed(paths.checkpoints)
     start = time.perf_counter()
     trainer, context = build_trainer(recipe, run_name, paths, extra_callbacks)
@@ -100,7 +103,7 @@ def train(
     shutil.rmtree(paths.data_cache, ignore_errors=True)
     history, evals = read_history(paths.metrics)
     last = history[max(history)] if history else {}
-    checkpoint = paths.checkpoints / "latest-rank0.pt"
+    checkpoint = _final_checkpoint(paths)
     result = {
         "status": COMPLETED,
         "run_name": run_name,
@@ -115,8 +118,9 @@ def train(
         "final_eval_loss": evals[max(evals)]["eval_loss"] if evals else None,
         "truncated_tokens": last.get("truncated_tokens", 0),
         "hf_model": str(hf_dir) if hf_dir else None,
-        "checkpoint": str(checkpoint.resolve()) if checkpoint.exists() else None,
-        "run_dir": str(paths.root),
+        "checkpoint": checkpoint,
+        "run_dir": paths.root,
+        "scratch_dir": str(paths.scratch),
         "mlflow_tracking_uri": recipe.mlflow_uri() if recipe.monitoring.mlflow.enabled else None,
         "mlflow_run_id": mlflow_run,
         "mlflow_model_version": None,
@@ -133,10 +137,19 @@ def train(
     return result
 
 
+def _final_checkpoint(paths: RunPaths) -> str | None:
+    """The run's last confirmed checkpoint: its URI when pushed to a remote root."""
+    if paths.remote_checkpoints is not None:
+        push(paths.checkpoints, paths.remote_checkpoints)  # a run resumed after its last save
+        return remote_latest(paths.remote_checkpoints)
+    latest = paths.checkpoints / "latest-rank0.pt"
+    return str(latest.resolve()) if latest.exists() else None
+
+
 def write_result(paths: RunPaths, result: dict[str, Any]) -> None:
-    tmp = paths.result.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, paths.result)
+    """Publish the run's records, then ``result.json`` last (its presence means done)."""
+    paths.publish()
+    storage.replace_text(paths.result, json.dumps(result, indent=2, sort_keys=True, default=str))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from data_pipeline import storage
 from data_pipeline.config import stable_hash
+from training.paths import local_mirror
 from training.recipe import Recipe, load_recipe
 
 
@@ -75,22 +77,25 @@ def score(result: dict, curve: list[tuple[int, float]]) -> tuple[float, str]:
     return float(np.mean(tail)), "train_loss_last_quarter"
 
 
-def run_trial(base: Recipe, lr: float, round_name: str, batches: int | None, out: Path) -> Trial:
+def run_trial(base: Recipe, lr: float, round_name: str, batches: int | None, out: str) -> Trial:
     """Train one trial in this process (resuming or reusing its run) and score it."""
     from training.callbacks.loss_history import read_history
     from training.run import train
 
     recipe = trial_recipe(base, lr, batches, out, f"{round_name}-lr{lr:.3g}")
     result = train(recipe)
-    history, _ = read_history(Path(result["run_dir"]) / "metrics.jsonl")
+    history, _ = read_history(
+        Path(result.get("scratch_dir") or result["run_dir"]) / "metrics.jsonl"
+    )
     curve = [(b, r["loss"]) for b, r in history.items() if r.get("loss") is not None]
     value, metric = score(result, curve)
     return Trial(lr, round_name, result["run_name"], value, metric, result.get("final_loss"), curve)
 
 
-def sweep_dir(base: Recipe, coarse: list[float], fine_points: int, batches: int | None) -> Path:
+def sweep_dir(base: Recipe, coarse: list[float], fine_points: int, batches: int | None) -> str:
+    """The sweep's folder (or URI) under the recipe's output root."""
     key = stable_hash([base.config_hash(), sorted(coarse), fine_points, batches])[:8]
-    return base.output_dir() / "sweeps" / f"{base.name or 'sweep'}-{key}"
+    return storage.join(base.output_dir(), "sweeps", f"{base.name or 'sweep'}-{key}")
 
 
 def run_sweep(
@@ -114,14 +119,19 @@ def run_sweep(
     for lr in fine_grid(coarse, best, fine_points):
         trials.append(runner(base, lr, "fine", trial_batches, out))
     ranked = sorted(trials, key=lambda t: t.score)
-    out.mkdir(parents=True, exist_ok=True)
+    local = local_mirror(out)  # the folder itself, or a local copy uploaded below
+    local.mkdir(parents=True, exist_ok=True)
     table = [t.row() for t in ranked]
-    with open(out / "trials.csv", "w", newline="") as f:
+    with open(local / "trials.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(table[0]))
         writer.writeheader()
         writer.writerows(table)
-    plot = plot_curves(ranked, out / "loss_curves.png")
-    return {"best_lr": ranked[0].lr, "table": table, "folder": str(out), "plot": str(plot)}
+    plot_curves(ranked, local / "loss_curves.png")
+    if storage.is_remote(out):
+        for name in ("trials.csv", "loss_curves.png"):
+            storage.write_bytes(storage.join(out, name), (local / name).read_bytes())
+    plot = storage.join(out, "loss_curves.png")
+    return {"best_lr": ranked[0].lr, "table": table, "folder": out, "plot": plot}
 
 
 def plot_curves(trials: list[Trial], path: Path) -> Path:

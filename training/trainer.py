@@ -5,60 +5,34 @@ One run lives in ``<output_dir>/<run_name>/``: ``checkpoints/`` (Composer ``save
 ``metrics.jsonl`` (loss history), ``hf_model/`` (the exported model), ``ledger/`` (optional
 sample ledger), ``data_cache/`` (decompressed shards while it runs) and ``result.json``
 (written by rank 0 when the run ends). The same function runs in one process or in each
-process the ``composer`` launcher starts.
+process the ``composer`` launcher starts. When ``<output_dir>`` is an object-store URI, working
+files stay in a local scratch folder and checkpoints, the model and the result go to the URI
+(``training.paths``, ``training.checkpoint_sync``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from training.paths import RunPaths, package_models_root
 from training.recipe import Recipe, parse_time
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class RunPaths:
-    """Where one run writes."""
-
-    root: Path
-
-    @property
-    def checkpoints(self) -> Path:
-        return self.root / "checkpoints"
-
-    @property
-    def hf_model(self) -> Path:
-        return self.root / "hf_model"
-
-    @property
-    def metrics(self) -> Path:
-        return self.root / "metrics.jsonl"
-
-    @property
-    def result(self) -> Path:
-        return self.root / "result.json"
-
-    @property
-    def data_cache(self) -> Path:
-        """Decompressed copies of compressed shards (removed when the run completes)."""
-        return self.root / "data_cache"
-
-    @property
-    def ledger(self) -> Path:
-        return self.root / "ledger"
-
-    @property
-    def recipe(self) -> Path:
-        return self.root / "recipe.yaml"
-
-
 def run_paths(recipe: Recipe, run_name: str | None = None) -> RunPaths:
-    return RunPaths(recipe.output_dir() / (run_name or recipe.run_name()))
+    from data_pipeline import storage
+
+    return RunPaths.at(storage.join(recipe.output_dir(), run_name or recipe.run_name()))
+
+
+def local_artifacts(recipe: Recipe) -> Path | None:
+    """The folder for base models and tokenizers of the recipe's project (a local folder even
+    when the artifacts live in an object store: ``training.paths.package_models_root``)."""
+    return package_models_root(recipe.project_roots()[0])
 
 
 def detect_device(recipe: Recipe) -> str:
@@ -199,8 +173,7 @@ def build_trainer(
     # dataset with remote streams, which hangs when two datasets do it in a row.
     dist.initialize_dist(device)
     reproducibility.seed_all(recipe.seed)
-    artifacts_root, _ = recipe.project_roots()
-    hf_model, tokenizer, source = build_hf_model(recipe.model, artifacts_root, device)
+    hf_model, tokenizer, source = build_hf_model(recipe.model, local_artifacts(recipe), device)
     model = wrap_model(hf_model, tokenizer)
     world = world_size()
     device_batch = device_batch_size(recipe, world)
@@ -254,6 +227,13 @@ def build_trainer(
         log_to_console=False,
         python_log_level=None,
     )
+    if paths.remote_checkpoints is not None:  # after Composer's saver: pushes what it saved
+        from training.checkpoint_sync import CheckpointPush
+
+        keep = recipe.save_num_checkpoints_to_keep
+        trainer.state.callbacks.append(
+            CheckpointPush(paths.checkpoints, paths.remote_checkpoints, keep)
+        )
     context = {
         "device": device,
         "world_size": world,
