@@ -66,7 +66,7 @@ def build_index(items: Sequence, config: IndexConfig) -> BuiltIndex:
         if length < config.n:  # a short item is one n-gram: all its words
             first = starts == tokens.doc_offsets[owner]
             starts, owner = starts[first], owner[first]
-        h, c = hasher.hashes(starts, length)
+        h, c = hasher.hashes(starts, length), hasher.checks(starts, length)
         parts.append((owner, starts, h, c, length))
     rows = _rows(items, tokens, parts)
     rows, dropped = _drop_templates(rows, stats, config.template_share)
@@ -117,13 +117,22 @@ def _drop_templates(
 
 
 class NgramIndex:
-    """Sorted hash pairs of an index and the n-gram lengths it holds; probed per batch."""
+    """Sorted hash pairs of an index and the n-gram lengths it holds; probed per batch.
+
+    Probing is two-step: a bitmap of ``2^BITMAP_BITS`` bits over the top bits of the primary
+    hash rules out almost every n-gram with one vectorised lookup (for 400k indexed n-grams
+    under 1% pass), then the few candidates are searched in the sorted hashes and confirmed
+    with the second hash. The bitmap is rebuilt where the index is unpickled.
+    """
+
+    BITMAP_BITS = 26
 
     def __init__(self, hashes: np.ndarray, checks: np.ndarray, lengths: Sequence[int]):
         order = np.lexsort((checks, hashes))
         self.hashes = hashes.astype(np.uint64)[order]
         self.checks = checks.astype(np.uint64)[order]
         self.lengths = tuple(sorted(set(int(x) for x in lengths)))
+        self._bitmap: np.ndarray | None = None
 
     @classmethod
     def from_rows(cls, rows: pa.Table) -> NgramIndex:
@@ -133,22 +142,33 @@ class NgramIndex:
             set(rows["n_words"].to_pylist()),
         )
 
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_bitmap": None}
+
     def __len__(self) -> int:
         return len(self.hashes)
+
+    def _slots(self, h: np.ndarray) -> np.ndarray:
+        return (h >> np.uint64(64 - self.BITMAP_BITS)).astype(np.int64)
+
+    def maybe(self, h: np.ndarray) -> np.ndarray:
+        """False where ``h`` is certainly not an indexed primary hash."""
+        if self._bitmap is None:
+            self._bitmap = np.zeros(1 << (self.BITMAP_BITS - 3), dtype=np.uint8)
+            slots = self._slots(self.hashes)
+            np.bitwise_or.at(self._bitmap, slots >> 3, (1 << (slots & 7)).astype(np.uint8))
+        slots = self._slots(h)
+        return ((self._bitmap[slots >> 3] >> (slots & 7).astype(np.uint8)) & 1).astype(bool)
 
     def contains(self, h: np.ndarray, c: np.ndarray) -> np.ndarray:
         """Which (hash, check) pairs are in the index."""
         if not len(self.hashes) or not len(h):
             return np.zeros(len(h), dtype=bool)
-        pos = np.searchsorted(self.hashes, h)
-        pos = np.minimum(pos, len(self.hashes) - 1)
-        hit = self.hashes[pos] == h
+        lo = np.searchsorted(self.hashes, h, side="left")
+        hi = np.searchsorted(self.hashes, h, side="right")
+        found = hi > lo
         out = np.zeros(len(h), dtype=bool)
-        for i in np.flatnonzero(hit):  # few: compare the check hash over equal primaries
-            j = pos[i]
-            while j < len(self.hashes) and self.hashes[j] == h[i]:
-                if self.checks[j] == c[i]:
-                    out[i] = True
-                    break
-                j += 1
+        out[found] = self.checks[lo[found]] == c[found]
+        for i in np.flatnonzero(found & ~out & (hi - lo > 1)):  # rare: equal primaries
+            out[i] = bool((self.checks[lo[i] : hi[i]] == c[i]).any())
         return out

@@ -67,13 +67,19 @@ def find_hits(tokens: Tokens, index: NgramIndex) -> dict[int, list[Hit]]:
     found: dict[int, list[Hit]] = {}
     for length in index.lengths:
         starts = hasher.starts(length)
-        h, c = hasher.hashes(starts, length)
+        h = hasher.hashes(starts, length)
+        maybe = np.flatnonzero(index.maybe(h))
+        if not maybe.size:
+            continue
+        starts, h = starts[maybe], h[maybe]
+        c = hasher.checks(starts, length)
         matched = np.flatnonzero(index.contains(h, c))
         docs = np.searchsorted(tokens.doc_offsets, starts[matched], side="right") - 1
-        for k, doc in zip(matched, docs, strict=True):
-            pos = int(starts[k] - tokens.doc_offsets[doc])
-            hit = Hit(int(h[k].view(np.int64)), int(c[k].view(np.int64)), pos, length)
-            found.setdefault(int(doc), []).append(hit)
+        pos = (starts[matched] - tokens.doc_offsets[docs]).tolist()
+        h_list = h[matched].view(np.int64).tolist()
+        c_list = c[matched].view(np.int64).tolist()
+        for k, doc in enumerate(docs.tolist()):
+            found.setdefault(doc, []).append(Hit(h_list[k], c_list[k], pos[k], length))
     return found
 
 
@@ -122,21 +128,33 @@ def decide(text: str, hits: list[Hit], located: bool, cfg: DecontamConfig) -> tu
     return CUT, "", out
 
 
+def _located_hits(texts: list[str], index: NgramIndex, cfg: DecontamConfig):
+    """Hits with character spans for a few documents (chunk-wise tokenisation); per document,
+    (hits, located) where located is False when the chunks do not line up."""
+    tokens = tokenize(pa.array(texts, pa.large_string()), cfg.index.normalize, chunks=True)
+    found = find_hits(tokens, index)
+    out = []
+    for doc, text in enumerate(texts):
+        hits = found.get(doc, [])
+        out.append((hits, bool(hits) and locate(text, doc, hits, tokens)))
+    return out
+
+
 def scan_table(table: pa.Table, index: NgramIndex, cfg: DecontamConfig) -> pa.Table:
     """One batch of documents, annotated (see the module docstring)."""
     texts = table.column("text").combine_chunks()
-    tokens = tokenize(texts, cfg.index.normalize)
-    found = find_hits(tokens, index)
+    found = find_hits(tokenize(texts, cfg.index.normalize), index)
     n = table.num_rows
     actions, reasons = [CLEAN] * n, [None] * n
-    hits_col: list[list[dict]] | list[None] = [None] * n
+    hits_col: list[list[dict] | None] = [None] * n
     lengths = pc.fill_null(pc.utf8_length(texts), 0).cast(pa.int64())
     if found:  # rare: only then do texts go through Python
         out_texts = texts.to_pylist()
-        for doc, hits in found.items():
-            text = out_texts[doc] or ""
-            located = locate(text, doc, hits, tokens)
-            action, reason, out_texts[doc] = decide(text, hits, located, cfg)
+        rows = sorted(found)
+        located = _located_hits([out_texts[d] or "" for d in rows], index, cfg)
+        for doc, (hits, ok) in zip(rows, located, strict=True):
+            hits = hits if ok else found[doc]
+            action, reason, out_texts[doc] = decide(out_texts[doc] or "", hits, ok, cfg)
             actions[doc], reasons[doc] = action, reason or None
             hits_col[doc] = [h.__dict__ for h in hits]
         column = table.schema.get_field_index("text")

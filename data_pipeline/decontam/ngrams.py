@@ -1,8 +1,9 @@
 """Word n-grams of texts as 64-bit hash pairs, vectorised over a batch (numpy + Arrow).
 
-Texts are split at whitespace into *chunks* first; each chunk is normalised as the dedup stage
-normalises (``dedup.normalize``: NFKC, lower case, punctuation and symbols to spaces, digit
-runs to ``0``) and split again into *tokens*. Every token remembers its chunk, so a match maps
+Texts are normalised as the dedup stage normalises (``dedup.normalize``: NFKC, lower case,
+punctuation and symbols to spaces, digit runs to ``0``) and split at whitespace into *tokens*.
+For the few documents with a match, ``tokenize(..., chunks=True)`` normalises each
+whitespace-separated *chunk* on its own, so every token remembers its chunk and a match maps
 back to character offsets in the original text (``chunk_spans``).
 
 An n-gram of ``L`` tokens hashes to two independent 64-bit polynomial hashes of the tokens'
@@ -32,44 +33,56 @@ _CHUNK = re.compile(r"\S+")
 
 @dataclass
 class Tokens:
-    """Tokens of a batch: hashes, owning document and chunk (index within its document)."""
+    """Tokens of a batch: strings, hashes and per-document offsets; with ``chunks``, also each
+    token's chunk (index within its document) and the number of chunks per document."""
 
     strings: pa.Array
     hashes: np.ndarray
     doc_offsets: np.ndarray
-    chunk_in_doc: np.ndarray
-    chunk_counts: np.ndarray
+    chunk_in_doc: np.ndarray | None = None
+    chunk_counts: np.ndarray | None = None
 
     @property
     def num_docs(self) -> int:
         return len(self.doc_offsets) - 1
 
 
-def tokenize(texts: pa.Array, config: NormalizeConfig) -> Tokens:
-    """Chunk, normalise and tokenise ``texts`` (nulls are empty)."""
+def _split(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Non-empty whitespace-separated pieces of each text and the index of their text."""
+    lists = pc.utf8_split_whitespace(texts)
+    owner = pc.list_parent_indices(lists).to_numpy()
+    flat = lists.flatten()
+    keep = pc.greater(pc.binary_length(flat), 0)
+    return flat.filter(keep), owner[keep.to_numpy(zero_copy_only=False)]
+
+
+def _offsets(owner: np.ndarray, n: int) -> np.ndarray:
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=n), out=offsets[1:])
+    return offsets
+
+
+def tokenize(texts: pa.Array, config: NormalizeConfig, chunks: bool = False) -> Tokens:
+    """Normalise and tokenise ``texts`` (nulls are empty).
+
+    ``chunks=False`` normalises whole texts (the fast path); ``chunks=True`` normalises each
+    whitespace-separated chunk on its own and records the chunk of every token. Both give the
+    same tokens, except for rare NFKC compositions across whitespace.
+    """
     raw = pc.fill_null(texts.cast(pa.large_string()), "")
-    chunk_lists = pc.utf8_split_whitespace(raw)
-    chunk_doc = pc.list_parent_indices(chunk_lists).to_numpy()
-    chunks = chunk_lists.flatten()
-    keep = pc.greater(pc.binary_length(chunks), 0).to_numpy(zero_copy_only=False)
-    chunks, chunk_doc = chunks.filter(pa.array(keep)), chunk_doc[keep]
-    chunk_counts = np.bincount(chunk_doc, minlength=len(texts)).astype(np.int64)
-    chunk_start = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(chunk_counts, out=chunk_start[1:])
-    tok_lists = pc.utf8_split_whitespace(normalize(chunks, config))
-    tok_chunk = pc.list_parent_indices(tok_lists).to_numpy()
-    flat = tok_lists.flatten()
-    keep = pc.greater(pc.binary_length(flat), 0).to_numpy(zero_copy_only=False)
-    flat, tok_chunk = flat.filter(pa.array(keep)), tok_chunk[keep]
+    if not chunks:
+        flat, tok_doc = _split(normalize(raw, config))
+        return Tokens(flat, token_hashes(flat), _offsets(tok_doc, len(texts)))
+    pieces, chunk_doc = _split(raw)
+    chunk_start = _offsets(chunk_doc, len(texts))
+    flat, tok_chunk = _split(normalize(pieces, config))
     tok_doc = chunk_doc[tok_chunk]
-    doc_offsets = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(tok_doc, minlength=len(texts)), out=doc_offsets[1:])
     return Tokens(
         strings=flat,
         hashes=token_hashes(flat),
-        doc_offsets=doc_offsets,
+        doc_offsets=_offsets(tok_doc, len(texts)),
         chunk_in_doc=(tok_chunk - chunk_start[tok_doc]).astype(np.int64),
-        chunk_counts=chunk_counts,
+        chunk_counts=np.diff(chunk_start),
     )
 
 
@@ -90,13 +103,12 @@ def _prefix(hashes: np.ndarray, base: int, inverse: int) -> tuple[np.ndarray, np
 
 
 class NgramHasher:
-    """All n-grams of given lengths over one ``Tokens``: start positions and hash pairs."""
+    """All n-grams of given lengths over one ``Tokens``: start positions and the two hashes
+    (the second, ``checks``, is computed only for the positions asked)."""
 
     def __init__(self, tokens: Tokens):
         self.tokens = tokens
-        self._prefixes = [
-            _prefix(tokens.hashes, b, i) for b, i in zip(BASES, INVERSES, strict=True)
-        ]
+        self._prefixes: list[tuple[np.ndarray, np.ndarray] | None] = [None, None]
         counts = np.diff(tokens.doc_offsets)
         self._end = np.repeat(tokens.doc_offsets[1:], counts)  # end of each token's document
 
@@ -105,14 +117,21 @@ class NgramHasher:
         index = np.arange(len(self._end), dtype=np.int64)
         return index[index + length <= self._end]
 
-    def hashes(self, starts: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
-        """The two 64-bit hashes of the n-grams of ``length`` tokens starting at ``starts``."""
-        out = []
+    def _hash(self, which: int, starts: np.ndarray, length: int) -> np.ndarray:
+        if self._prefixes[which] is None:
+            self._prefixes[which] = _prefix(self.tokens.hashes, BASES[which], INVERSES[which])
+        g, powers = self._prefixes[which]
         with np.errstate(over="ignore"):
-            for g, powers in self._prefixes:
-                h = (g[starts + length] - g[starts]) * powers[starts + length - 1]
-                out.append(_fmix64(h + _U(length) * _U(0xC2B2AE3D27D4EB4F)))
-        return out[0], out[1]
+            h = (g[starts + length] - g[starts]) * powers[starts + length - 1]
+            return _fmix64(h + _U(length) * _U(0xC2B2AE3D27D4EB4F))
+
+    def hashes(self, starts: np.ndarray, length: int) -> np.ndarray:
+        """The primary 64-bit hash of the n-grams of ``length`` tokens at ``starts``."""
+        return self._hash(0, starts, length)
+
+    def checks(self, starts: np.ndarray, length: int) -> np.ndarray:
+        """The second, independent 64-bit hash of the same n-grams."""
+        return self._hash(1, starts, length)
 
 
 def chunk_spans(text: str) -> list[tuple[int, int]]:

@@ -53,3 +53,16 @@ def test_digest_follows_items_and_settings():
     assert a == build_index(items, IndexConfig()).digest
     assert a != build_index([Item("t", "/0", LONG + " more")], IndexConfig()).digest
     assert a != build_index(items, IndexConfig(n=12)).digest
+
+
+def test_probe_finds_exactly_the_indexed_pairs():
+    import numpy as np
+
+    built = build_index([Item("t", "/0", LONG)], IndexConfig())
+    index = NgramIndex.from_rows(built.rows)
+    h, c = index.hashes.copy(), index.checks.copy()
+    assert index.maybe(h).all() and index.contains(h, c).all()
+    assert not index.contains(h, c ^ np.uint64(1)).any()
+    rng = np.random.default_rng(0)
+    other = rng.integers(0, 2**63, 100_000, dtype=np.int64).view(np.uint64)
+    assert index.maybe(other).mean() < 0.01

@@ -15,7 +15,7 @@ def _all(text: str, length: int) -> set[tuple[int, int]]:
     tokens = tokenize(pa.array([text]), CFG)
     hasher = NgramHasher(tokens)
     starts = hasher.starts(length)
-    h, c = hasher.hashes(starts, length)
+    h, c = hasher.hashes(starts, length), hasher.checks(starts, length)
     return set(zip(h.tolist(), c.tolist(), strict=True))
 
 
@@ -36,7 +36,8 @@ def test_ngrams_never_cross_documents():
 
 def test_tokens_map_to_their_chunks_and_character_spans():
     text = "Alpha,beta  gamma\n\tdelta 42"
-    tokens = tokenize(pa.array([text]), CFG)
+    assert tokenize(pa.array([text]), CFG).chunk_in_doc is None
+    tokens = tokenize(pa.array([text]), CFG, chunks=True)
     assert tokens.strings.to_pylist() == ["alpha", "beta", "gamma", "delta", "0"]
     assert tokens.chunk_in_doc.tolist() == [0, 0, 1, 2, 3]
     spans = chunk_spans(text)
@@ -47,6 +48,6 @@ def test_tokens_map_to_their_chunks_and_character_spans():
 def test_lengths_differ_in_hash():
     tokens = tokenize(pa.array(["a b c d e f"]), CFG)
     hasher = NgramHasher(tokens)
-    h3, _ = hasher.hashes(np.array([0]), 3)
-    h4, _ = hasher.hashes(np.array([0]), 4)
+    h3 = hasher.hashes(np.array([0]), 3)
+    h4 = hasher.hashes(np.array([0]), 4)
     assert h3[0] != h4[0]
