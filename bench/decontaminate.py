@@ -237,13 +237,11 @@ def run_dolma(docs: list[str], min_chars: int, fpr: float) -> tuple[int, float]:
 def run_spark_paragraphs(docs: list[str]) -> tuple[dict, float]:
     import datetime as dt
 
-    from pyspark.sql.types import LongType, StringType, StructField, StructType
-
     from data_pipeline import schemas
     from data_pipeline.config import SparkSettings
-    from data_pipeline.dedup.paragraphs import ParagraphDedupConfig, apply_removals
+    from data_pipeline.dedup.paragraphs import ParagraphDedupConfig
     from data_pipeline.spark import get_spark
-    from data_pipeline.stages.dedup_paragraphs import removals
+    from data_pipeline.stages.dedup_paragraphs import annotate
     from data_pipeline.stages.edit_accounting import account
 
     spark = get_spark(SparkSettings(master="local[1]", driver_memory="3g", shuffle_partitions=4))
@@ -251,19 +249,12 @@ def run_spark_paragraphs(docs: list[str]) -> tuple[dict, float]:
     rows = [(f"d{i:07d}", t, "bench", "x", "x", None, now, "bench") for i, t in enumerate(docs)]
     df = spark.createDataFrame(rows, schemas.DOCUMENTS).repartition(4).cache()
     df.count()
-    cfg = ParagraphDedupConfig()
     start = time.perf_counter()
-    per_doc, _, _ = removals(df, cfg)
-    joined = df.join(per_doc.select("doc_id", "drop_idx"), "doc_id", "left")
-    extra = [("para_action", StringType()), ("para_reason", StringType()),
-             ("input_chars", LongType()), ("paras_removed", LongType())]  # fmt: skip
-    schema = StructType([*df.schema.fields, *(StructField(n, t) for n, t in extra)])
-    annotated = joined.select(*df.columns, "drop_idx").mapInArrow(
-        lambda it: apply_removals(it, cfg), schema
-    )
+    annotated, persisted, _ = annotate(df, ParagraphDedupConfig())
     counts = account(annotated, "p", "para_action", "para_reason", "p.")
     elapsed = time.perf_counter() - start
-    df.unpersist()
+    for frame in (*persisted, annotated, df):
+        frame.unpersist()
     return counts, elapsed
 
 
@@ -275,9 +266,13 @@ def main() -> None:
     p.add_argument("--planted", type=int, default=1000)
     p.add_argument("--fpr", type=float, default=1e-4, help="Bloom filter false-positive rate")
     p.add_argument("--skip-paragraphs", action="store_true")
+    p.add_argument("--skip-decontam", action="store_true", help="paragraph dedup only")
     args = p.parse_args()
-    out, docs = bench_decontam(args)
-    print(json.dumps(out, indent=1), flush=True)
+    if args.skip_decontam:
+        docs = make_corpus(args.docs, 0, [], seed=1)[0]
+    else:
+        out, docs = bench_decontam(args)
+        print(json.dumps(out, indent=1), flush=True)
     if args.skip_paragraphs:
         return
     corpus = boilerplate_corpus(docs)

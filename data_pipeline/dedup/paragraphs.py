@@ -71,14 +71,17 @@ PIECES = pa.schema(
 )  # fmt: skip
 
 
-def piece_hashes(batches: Iterator[pa.RecordBatch], config: ParagraphDedupConfig):
-    """``mapInArrow``: (doc_id, text) batches -> one row per long-enough piece."""
+def piece_hashes(
+    batches: Iterator[pa.RecordBatch], config: ParagraphDedupConfig, carry: tuple[str, ...] = ()
+):
+    """``mapInArrow``: (doc_id, text, *carry) batches -> one row per long-enough piece
+    (``PIECES`` columns, then the ``carry`` columns of its document)."""
     for batch in batches:
-        ids, texts = batch.column("doc_id").to_pylist(), batch.column("text").to_pylist()
+        texts = batch.column("text").to_pylist()
         owner, index, flat = [], [], []
-        for doc_id, text in zip(ids, texts, strict=True):
+        for row, text in enumerate(texts):
             pieces, _ = split(text, config.unit)
-            owner += [doc_id] * len(pieces)
+            owner += [row] * len(pieces)
             index += range(len(pieces))
             flat += pieces
         if not flat:
@@ -86,21 +89,20 @@ def piece_hashes(batches: Iterator[pa.RecordBatch], config: ParagraphDedupConfig
         raw = pa.array(flat, pa.large_string())
         norm = normalize(raw, config.normalize)
         norm = pc.utf8_trim_whitespace(pc.replace_substring_regex(norm, r"\s+", " "))
-        keep = pc.greater_equal(pc.utf8_length(norm), config.min_chars).to_numpy(
-            zero_copy_only=False
-        )
-        if not keep.any():
+        keep = pc.greater_equal(pc.utf8_length(norm), config.min_chars)
+        sel = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
+        if not sel.size:
             continue
-        hashes = token_hashes(norm.filter(pa.array(keep))).view(np.int64)
-        sel = np.flatnonzero(keep)
+        rows = pa.array(np.asarray(owner)[sel])
         yield pa.RecordBatch.from_arrays(
             [
-                pa.array([owner[i] for i in sel], pa.string()),
-                pa.array([index[i] for i in sel], pa.int32()),
-                pa.array(hashes, pa.int64()),
-                pc.utf8_length(raw.filter(pa.array(keep))).cast(pa.int64()),
+                batch.column("doc_id").take(rows),
+                pa.array(np.asarray(index, dtype=np.int32)[sel]),
+                pa.array(token_hashes(norm.filter(keep)).view(np.int64)),
+                pc.utf8_length(raw.filter(keep)).cast(pa.int64()),
+                *(batch.column(c).take(rows) for c in carry),
             ],
-            schema=PIECES,
+            names=[*PIECES.names, *carry],
         )
 
 

@@ -45,37 +45,44 @@ assert PIECE_SCHEMA.names == PIECES.names
 
 
 def removals(docs, cfg: ParagraphDedupConfig):
-    """(doc_id, drop_idx, removed_chars) of documents losing pieces, and piece counters."""
+    """(doc_id, drop_idx, removed_chars) of documents losing pieces, and the pieces."""
     order, _ = survivor_order(cfg.survivor, docs.columns)
-    rule_cols = [
-        k.column for k in cfg.survivor if k.column in docs.columns and k.column != "doc_id"
-    ]
-    pieces = docs.select("doc_id", "text").mapInArrow(
-        lambda it: piece_hashes(it, cfg), PIECE_SCHEMA
+    carry = tuple(
+        dict.fromkeys(
+            k.column for k in cfg.survivor if k.column in docs.columns and k.column != "doc_id"
+        )
     )
-    pieces = pieces.join(docs.select("doc_id", *rule_cols), "doc_id")
-    groups = (
-        pieces.groupBy("para_hash")
-        .agg(F.countDistinct("doc_id").alias("n_docs"))
-        .filter(F.col("n_docs") >= cfg.min_docs)
+    schema = StructType([*PIECE_SCHEMA.fields, *(docs.schema[c] for c in carry)])
+    pieces = docs.select("doc_id", "text", *carry).mapInArrow(
+        lambda it: piece_hashes(it, cfg, carry), schema
     )
-    repeated = pieces.join(groups, "para_hash", "left_semi")
+    pieces = pieces.persist(StorageLevel.MEMORY_AND_DISK)
+    counted = pieces.withColumn(
+        "n_docs", F.size(F.collect_set("doc_id").over(Window.partitionBy("para_hash")))
+    )
+    repeated = counted.filter(F.col("n_docs") >= cfg.min_docs)
     first = Window.partitionBy("para_hash").orderBy(*order, F.col("para_idx").asc())
-    dropped = repeated.withColumn("rank", F.row_number().over(first)).filter(F.col("rank") > 1)
+    ranked = repeated.withColumn("rank", F.row_number().over(first))
+    dropped = ranked.filter(F.col("rank") > 1)
     per_doc = dropped.groupBy("doc_id").agg(
         F.collect_list("para_idx").alias("drop_idx"), F.sum("para_chars").alias("removed_chars")
     )
+    groups = ranked.filter(F.col("rank") == 1)
     return per_doc, pieces, groups
 
 
-def run(ctx: StageContext) -> StageOutput:
-    cfg: ParagraphDedupConfig = ctx.config
-    docs = ctx.read(cfg.input_table)
+BROADCAST_MAX_DOCS = 2_000_000  # documents losing pieces: a broadcast join up to this many
+
+
+def annotate(docs, cfg: ParagraphDedupConfig):
+    """``docs`` with pieces removed and ``para_action``, ``para_reason``, ``input_chars``,
+    ``paras_removed``; plus the persisted frames (per_doc, pieces) and the survivors."""
     per_doc, pieces, groups = removals(docs, cfg)
     per_doc = per_doc.persist(StorageLevel.MEMORY_AND_DISK)
-    joined = docs.join(per_doc.select("doc_id", "drop_idx"), "doc_id", "left").select(
-        *docs.columns, "drop_idx"
-    )
+    drops = per_doc.select("doc_id", "drop_idx")
+    if per_doc.count() <= BROADCAST_MAX_DOCS:  # texts stay where they are, no shuffle
+        drops = F.broadcast(drops)
+    joined = docs.join(drops, "doc_id", "left").select(*docs.columns, "drop_idx")
     schema = StructType(
         [
             *docs.schema.fields,
@@ -85,11 +92,16 @@ def run(ctx: StageContext) -> StageOutput:
             StructField("paras_removed", LongType()),
         ]
     )
-    annotated = joined.mapInArrow(lambda it: apply_removals(it, cfg), schema).persist(
-        StorageLevel.MEMORY_AND_DISK
-    )
+    annotated = joined.mapInArrow(lambda it: apply_removals(it, cfg), schema)
+    return annotated.persist(StorageLevel.MEMORY_AND_DISK), [per_doc, pieces], groups
+
+
+def run(ctx: StageContext) -> StageOutput:
+    cfg: ParagraphDedupConfig = ctx.config
+    docs = ctx.read(cfg.input_table)
+    annotated, persisted, groups = annotate(docs, cfg)
     counts = account(annotated, STAGE, "para_action", "para_reason", "paragraphs.docs_")
-    counts["paragraphs.hashed"] = pieces.count()
+    counts["paragraphs.hashed"] = persisted[1].count()
     counts["paragraphs.repeated_groups"] = groups.count()
     counts["paragraphs.removed"] = int(annotated.agg(F.sum("paras_removed")).first()[0] or 0)
     ctx.progress(
@@ -144,7 +156,7 @@ def run(ctx: StageContext) -> StageOutput:
         counts=counts,
         report=report,
         verify=verify,
-        persisted=[per_doc, annotated],
+        persisted=[*persisted, annotated],
     )
 
 
