@@ -24,7 +24,9 @@ from data_pipeline.dedup.config import SurvivorKey, _default_survivor
 from data_pipeline.dedup.normalize import NormalizeConfig, normalize
 from data_pipeline.dedup.shingles import token_hashes
 
-SEPARATORS = {"paragraph": re.compile(r"(\n[ \t\r\f\v]*\n\s*)"), "line": re.compile(r"(\n+)")}
+# ASCII whitespace only, so Python's ``re`` and Arrow's RE2 split alike
+PATTERNS = {"paragraph": r"\n[ \t\r\f\v]*\n[ \t\n\r\f\v]*", "line": r"\n+"}
+SEPARATORS = {unit: re.compile(f"({p})") for unit, p in PATTERNS.items()}
 CLEAN, EDITED, DROPPED = "clean", "edited", "dropped"
 EMPTY = "empty_after_paragraph_dedup"
 
@@ -75,29 +77,28 @@ def piece_hashes(
     batches: Iterator[pa.RecordBatch], config: ParagraphDedupConfig, carry: tuple[str, ...] = ()
 ):
     """``mapInArrow``: (doc_id, text, *carry) batches -> one row per long-enough piece
-    (``PIECES`` columns, then the ``carry`` columns of its document)."""
+    (``PIECES`` columns, then the ``carry`` columns of its document). Vectorised: Arrow splits
+    at the same separators as ``split``, so piece ``i`` here is ``split(text)[0][i]``."""
     for batch in batches:
-        texts = batch.column("text").to_pylist()
-        owner, index, flat = [], [], []
-        for row, text in enumerate(texts):
-            pieces, _ = split(text, config.unit)
-            owner += [row] * len(pieces)
-            index += range(len(pieces))
-            flat += pieces
-        if not flat:
+        texts = pc.fill_null(batch.column("text"), "")
+        lists = pc.split_pattern_regex(texts, PATTERNS[config.unit])
+        raw = lists.flatten()
+        if not len(raw):
             continue
-        raw = pa.array(flat, pa.large_string())
+        owner = pc.list_parent_indices(lists).to_numpy()
+        starts = np.asarray(lists.offsets)[:-1]
+        index = np.arange(len(raw)) - starts[owner]
         norm = normalize(raw, config.normalize)
         norm = pc.utf8_trim_whitespace(pc.replace_substring_regex(norm, r"\s+", " "))
         keep = pc.greater_equal(pc.utf8_length(norm), config.min_chars)
         sel = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
         if not sel.size:
             continue
-        rows = pa.array(np.asarray(owner)[sel])
+        rows = pa.array(owner[sel])
         yield pa.RecordBatch.from_arrays(
             [
                 batch.column("doc_id").take(rows),
-                pa.array(np.asarray(index, dtype=np.int32)[sel]),
+                pa.array(index[sel].astype(np.int32)),
                 pa.array(token_hashes(norm.filter(keep)).view(np.int64)),
                 pc.utf8_length(raw.filter(keep)).cast(pa.int64()),
                 *(batch.column(c).take(rows) for c in carry),

@@ -21,6 +21,7 @@ from pyspark.sql.types import IntegerType, LongType, StringType, StructField, St
 
 from data_pipeline.dedup.clusters import survivor_order
 from data_pipeline.dedup.paragraphs import (
+    CLEAN,
     DROPPED,
     PIECES,
     ParagraphDedupConfig,
@@ -82,7 +83,14 @@ def annotate(docs, cfg: ParagraphDedupConfig):
     drops = per_doc.select("doc_id", "drop_idx")
     if per_doc.count() <= BROADCAST_MAX_DOCS:  # texts stay where they are, no shuffle
         drops = F.broadcast(drops)
-    joined = docs.join(drops, "doc_id", "left").select(*docs.columns, "drop_idx")
+    joined = docs.join(drops, "doc_id", "left")
+    untouched = joined.filter(F.col("drop_idx").isNull()).select(
+        *docs.columns,
+        F.lit(CLEAN).alias("para_action"),
+        F.lit(None).cast("string").alias("para_reason"),
+        F.coalesce(F.length("text"), F.lit(0)).cast("long").alias("input_chars"),
+        F.lit(0).cast("long").alias("paras_removed"),
+    )  # stays in the JVM: only documents that lose pieces go through Python
     schema = StructType(
         [
             *docs.schema.fields,
@@ -92,7 +100,8 @@ def annotate(docs, cfg: ParagraphDedupConfig):
             StructField("paras_removed", LongType()),
         ]
     )
-    annotated = joined.mapInArrow(lambda it: apply_removals(it, cfg), schema)
+    edited = joined.filter(F.col("drop_idx").isNotNull()).select(*docs.columns, "drop_idx")
+    annotated = edited.mapInArrow(lambda it: apply_removals(it, cfg), schema).unionByName(untouched)
     return annotated.persist(StorageLevel.MEMORY_AND_DISK), [per_doc, pieces], groups
 
 

@@ -29,3 +29,17 @@ def test_piece_hashes_ignore_case_and_spacing_and_skip_short_pieces():
     rows = pa.Table.from_batches(list(piece_hashes(iter([batch]), cfg))).to_pylist()
     assert [(r["doc_id"], r["para_idx"]) for r in rows] == [("a", 0), ("b", 0)]
     assert rows[0]["para_hash"] == rows[1]["para_hash"]
+
+
+def test_vectorised_piece_indices_match_the_python_split():
+    cfg = ParagraphDedupConfig(min_chars=1)
+    texts = [TEXT, "", "one\n\n\n\ntwo \n  \nthree", "\n\nlead blank"]
+    batch = pa.RecordBatch.from_pydict({"doc_id": ["a", "b", "c", "d"], "text": texts})
+    rows = pa.Table.from_batches(list(piece_hashes(iter([batch]), cfg))).to_pylist()
+    by_doc: dict[str, list[int]] = {}
+    for r in rows:
+        by_doc.setdefault(r["doc_id"], []).append(r["para_idx"])
+    for doc_id, text in zip("abcd", texts, strict=True):
+        pieces, _ = split(text, "paragraph")
+        expected = [i for i, p in enumerate(pieces) if p.strip()]
+        assert by_doc.get(doc_id, []) == expected, (doc_id, pieces)
