@@ -122,3 +122,5 @@ def test_counts_add_up_and_the_index_is_an_artifact(planted):
     assert rejects.count() == c["rejected"]
     refs = [t for t in result.run.outputs if t.table == f"artifact:{INDEX_ARTIFACT}"]
     assert refs and "| arc_easy |" in result.report["markdown"]
+    with open(result.report["files"][0], "rb") as chart:
+        assert chart.read(8) == b"\x89PNG\r\n\x1a\n"
