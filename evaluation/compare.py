@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+CONTAMINATION = "contamination"
 LOWER_IS_BETTER = ("bits_per_byte", "token_perplexity", "ttft_s", "cost_usd_per_mtok", "latency")
 SECTIONS = {
     "composite": "general (forgetting)",
@@ -30,6 +31,7 @@ class CompareRow:
     base_se: float | None
     tuned: float | None
     tuned_se: float | None
+    contamination: str = ""
 
     @property
     def delta(self) -> float | None:
@@ -57,10 +59,26 @@ def _key(row: dict) -> tuple[str, str]:
     return row["task"], row["metric"]
 
 
+def contamination_cell(rows: list[dict], task: str) -> str:
+    """``found/evaluated clean=<score>`` from an evaluation's contamination rows; ``-`` when the
+    model has no training lineage (a base model)."""
+    mine = {r["metric"]: r for r in rows if r["kind"] == CONTAMINATION and r["task"] == task}
+    found = mine.get("contaminated_items")
+    if found is None:
+        return "-"
+    clean = next((r for m, r in mine.items() if m.startswith("clean_")), None)
+    text = f"{int(found['value'])}/{found['n']}"
+    if clean is not None and clean["value"] is not None and int(found["value"]):
+        text += f" clean={clean['value']:.4f}"
+    return text
+
+
 def compare(base_rows: list[dict], tuned_rows: list[dict]) -> list[CompareRow]:
-    """Rows of both evaluations matched on (task, metric); task rows keep centered accuracy."""
-    base = {_key(r): r for r in base_rows}
-    tuned = {_key(r): r for r in tuned_rows}
+    """Rows of both evaluations matched on (task, metric); task rows keep centered accuracy.
+
+    Task rows carry a contamination cell ``base | tuned`` (``contamination_cell``)."""
+    base = {_key(r): r for r in base_rows if r["kind"] != CONTAMINATION}
+    tuned = {_key(r): r for r in tuned_rows if r["kind"] != CONTAMINATION}
     order = {"composite": 0, "category": 1, "domain": 2, "task": 3, "golden": 4, "latency": 5}
     keys = sorted(
         set(base) | set(tuned),
@@ -81,6 +99,12 @@ def compare(base_rows: list[dict], tuned_rows: list[dict]) -> list[CompareRow]:
                 b["stderr"] if b else None,
                 t["value"] if t else None,
                 t["stderr"] if t else None,
+                (
+                    f"{contamination_cell(base_rows, key[0])} | "
+                    f"{contamination_cell(tuned_rows, key[0])}"
+                )
+                if kind == "task"
+                else "",
             )
         )
     return out
@@ -94,10 +118,19 @@ def _fmt(value: float | None, se: float | None) -> str:
 
 def format_table(rows: list[CompareRow], base_name: str, tuned_name: str) -> str:
     """A plain-text table for the terminal."""
-    head = ("section", "task", "metric", f"base {base_name}", f"tuned {tuned_name}", "delta")
+    head = (
+        "section",
+        "task",
+        "metric",
+        f"base {base_name}",
+        f"tuned {tuned_name}",
+        "delta",
+        "contamination (base | tuned)",
+    )
     body = [
         (r.section, r.task, r.metric, _fmt(r.base, r.base_se), _fmt(r.tuned, r.tuned_se),
-         (_fmt(r.delta, r.delta_se) + f"  {r.better}") if r.delta is not None else "-")
+         (_fmt(r.delta, r.delta_se) + f"  {r.better}") if r.delta is not None else "-",
+         r.contamination)
         for r in rows
     ]  # fmt: skip
     widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(len(head))]
@@ -119,6 +152,7 @@ def table_records(rows: list[CompareRow]) -> list[dict]:
             "tuned": _fmt(r.tuned, r.tuned_se),
             "delta": _fmt(r.delta, r.delta_se),
             "better": r.better,
+            "contamination": r.contamination,
         }
         for r in rows
     ]

@@ -65,6 +65,7 @@ class TaskResult:
     icl_type: str = ""
     seconds: float = 0.0
     items: list[float] = field(default_factory=list, repr=False)
+    item_keys: list[str] = field(default_factory=list, repr=False)
 
     @property
     def centered(self) -> float:

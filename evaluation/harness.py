@@ -146,6 +146,15 @@ def item_scores(
     return scores
 
 
+def item_keys(tasks: list[ConfigurableTask]) -> list[str]:
+    """Keys (``<subset>/<doc id>``) of the items ``item_scores`` scored, in its order."""
+    keys = []
+    for task in tasks:
+        subset = task.config.dataset_kwargs.get("ladder_subset", "")
+        keys += [f"{subset}/{d}" for d in sorted({inst.doc_id for inst in task.instances})]
+    return keys
+
+
 def item_cap(spec: TaskSpec, limit: int | None = None) -> int | None:
     """Items a run scores: the smaller of ``limit`` and the task's ``max_items`` (None = all)."""
     caps = [c for c in (limit, spec.max_items) if c is not None]
@@ -175,4 +184,5 @@ def evaluate_task(spec: TaskSpec, lm, limit: int | None = None) -> TaskResult:
         icl_type=spec.icl_type,
         seconds=time.perf_counter() - start,
         items=values,
+        item_keys=item_keys(tasks),
     )

@@ -17,6 +17,7 @@ from data_pipeline.artifacts import ArtifactRegistry
 from data_pipeline.lakehouse import Lakehouse, TableVersion
 from evaluation.backend import make_backend
 from evaluation.config import EvalConfig
+from evaluation.contamination import contamination_rows
 from evaluation.engine import PackedScorer
 from evaluation.gauntlet import GauntletReport, summarize
 from evaluation.harness import evaluate_task
@@ -97,6 +98,9 @@ def evaluate_model(
     if results:
         evaluation.report = summarize(results, gauntlet.composite_categories)
         evaluation.rows += gauntlet_rows(model.artifact_id, evaluation.report)
+        evaluation.rows += contamination_rows(
+            lakehouse, model.artifact_id, model.ref, specs, results, limit
+        )
     scorer = PackedScorer(hf_model, tokenizer, batch_tokens=cfg.engine.batch_tokens)
     if perplexity and cfg.perplexity.enabled:
         heldout, docs = sample_heldout(lakehouse, cfg.perplexity, limit)

@@ -33,6 +33,7 @@ class StageFunnel:
     chars_input: int | None = None
     chars_kept: int | None = None
     reason_chars: dict[str, int] = field(default_factory=dict)
+    chars_edited: dict[str, int] = field(default_factory=dict)
 
     @property
     def rejected(self) -> int:
@@ -79,6 +80,7 @@ def funnel_from_counts(stage: str, run_id: str, output: str, c: dict[str, int]) 
             for k, v in c.items()
             if k.startswith("chars.rejected.")
         },
+        {k.removeprefix("chars.edited."): v for k, v in c.items() if k.startswith("chars.edited.")},
     )
 
 
@@ -180,6 +182,18 @@ def render_markdown(chain: list[StageFunnel], title: str) -> str:
                 f"| {key} | {n} | {_pct(n, s.input)} | {c if c is not None else '-'} | "
                 f"{_pct(c, s.chars_input)} |"
             )
+    for s in chain:
+        if not any(s.chars_edited.values()):
+            continue
+        lines += [
+            "",
+            f"## {s.stage}: characters cut from kept documents",
+            "",
+            "| filter | chars | share of stage chars |",
+            "|---|---:|---:|",
+        ]
+        for key, c in sorted(s.chars_edited.items(), key=lambda kv: -kv[1]):
+            lines.append(f"| {key} | {c} | {_pct(c, s.chars_input)} |")
     names = sorted({n for s in chain for n in s.sources})
     if names:
         header = " | ".join(f"{s.stage} in→kept" for s in chain)

@@ -1,7 +1,9 @@
 """Built-in stages; importing this package registers them."""
 
 from data_pipeline.stages import (
+    decontaminate,  # noqa: F401
     dedup,  # noqa: F401
+    dedup_paragraphs,  # noqa: F401
     filter,  # noqa: F401
     ingest,  # noqa: F401
     sft_tokenize,  # noqa: F401

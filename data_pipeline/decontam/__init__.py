@@ -1,0 +1,1 @@
+"""Benchmark decontamination: word n-gram index of evaluation items, matched on Spark."""
