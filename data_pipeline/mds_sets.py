@@ -8,50 +8,54 @@ Layout under the project's artifacts root::
     mds/<name>/v<run_id>/<stream>/part-00000/shard.00000.mds.zstd ...   written by Spark tasks
     mds/<name>/v<run_id>/<stream>/part-tail/...          the groups' tails packed together
 
-``<stream>/`` is what ``streaming.Stream(local=...)`` and llm-foundry's text loaders read.
+``<artifacts>`` may be a local folder or a URI (``s3://bucket/prefix``): ``<stream>/`` is what
+``streaming.Stream(local=...)`` or ``Stream(remote=..., local=cache)`` and llm-foundry's text
+loaders read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import os
 from pathlib import Path
+
+from data_pipeline import storage
 
 MANIFEST = "manifest.json"
 LATEST = "LATEST"
 INDEX = "index.json"
 
 
-def set_root(artifacts_root: str | Path, name: str) -> Path:
-    return Path(artifacts_root).resolve() / "mds" / name
+def set_root(artifacts_root: str | Path, name: str) -> str:
+    """``<artifacts>/mds/<name>``: a local folder or a URI prefix."""
+    return storage.join(storage.absolute(str(artifacts_root)), "mds", name)
 
 
-def version_dir(root: Path, run_id: str) -> Path:
-    return root / f"v{run_id}"
+def version_dir(root: str | Path, run_id: str) -> str:
+    return storage.join(str(root), f"v{run_id}")
 
 
-def merge_stream(stream_dir: Path) -> list[dict]:
+def merge_stream(stream_dir: str | Path) -> list[dict]:
     """Merge the part indexes of a stream (in part order) into ``<stream>/index.json``.
 
-    Returns one entry per shard: basename, samples, bytes on disk and its hashes.
+    The merged index is what ``streaming.base.util.merge_index`` writes (shard basenames
+    prefixed with their part folder), built from the part indexes through the storage layer, so
+    a stream on an object store merges without a local copy. Returns one entry per shard:
+    basename, samples, bytes stored and its hashes.
     """
-    from streaming.base.util import merge_index
-
-    parts = sorted(str(p) for p in stream_dir.glob(f"part-*/{INDEX}"))
-    merged = stream_dir / INDEX
-    merged.unlink(missing_ok=True)
-    if parts:
-        quiet = logging.getLogger().level
-        logging.getLogger().setLevel(logging.ERROR)  # merge_index warns about its temp folder
-        try:
-            merge_index(parts, str(stream_dir))
-        finally:
-            logging.getLogger().setLevel(quiet)
-    else:
-        merged.write_text(json.dumps({"version": 2, "shards": []}))
-    shards = json.loads(merged.read_text())["shards"]
+    stream_dir = str(stream_dir)
+    parts = sorted(f.path for f in storage.list_files(storage.join(stream_dir, "part-*", INDEX)))
+    shards: list[dict] = []
+    for part in parts:
+        folder = storage.basename(storage.parent(part))
+        for shard in json.loads(storage.read_text(part))["shards"]:
+            for key in ("raw_data", "zip_data", "raw_meta", "zip_meta"):
+                if shard.get(key):
+                    shard[key]["basename"] = f"{folder}/{shard[key]['basename']}"
+            shards.append(shard)
+    storage.write_text(
+        storage.join(stream_dir, INDEX), json.dumps({"version": 2, "shards": shards})
+    )
     out = []
     for shard in shards:
         stored = shard.get("zip_data") or shard["raw_data"]
@@ -75,21 +79,22 @@ def content_hash(manifest: dict) -> str:
     return digest.hexdigest()
 
 
-def write_manifest(folder: Path, manifest: dict) -> Path:
-    path = folder / MANIFEST
-    path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+def write_manifest(folder: str | Path, manifest: dict) -> str:
+    path = storage.join(str(folder), MANIFEST)
+    storage.write_text(path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return path
 
 
-def mark_latest(root: Path, folder: Path) -> None:
-    """Point ``LATEST`` at ``folder`` (atomic rename)."""
-    staging = root / f".{LATEST}.{os.getpid()}"
-    staging.write_text(folder.name + "\n")
-    os.replace(staging, root / LATEST)
+def mark_latest(root: str | Path, folder: str | Path) -> None:
+    """Point ``LATEST`` at ``folder`` (an atomic replace, or one object PUT)."""
+    storage.replace_text(storage.join(str(root), LATEST), storage.basename(str(folder)) + "\n")
 
 
 def read_manifest(folder: str | Path) -> dict:
-    folder = Path(folder)
-    if not (folder / MANIFEST).is_file() and (folder / LATEST).is_file():
-        folder = folder / (folder / LATEST).read_text().strip()
-    return json.loads((folder / MANIFEST).read_text())
+    """The manifest of a version folder, or of the ``LATEST`` version of a shard-set root."""
+    folder = str(folder)
+    manifest = storage.join(folder, MANIFEST)
+    latest = storage.join(folder, LATEST)
+    if not storage.is_file(manifest) and storage.is_file(latest):
+        manifest = storage.join(folder, storage.read_text(latest).strip(), MANIFEST)
+    return json.loads(storage.read_text(manifest))

@@ -80,6 +80,15 @@ def basename(path: str) -> str:
     return posixpath.basename(path.rstrip("/")) if is_remote(path) else os.path.basename(path)
 
 
+def local_cache(*parts: str) -> str:
+    """A folder on this machine for things derived from installed packages (not artifacts):
+    ``$LADDER_CACHE_DIR`` or ``~/.cache/ladder``."""
+    root = os.environ.get("LADDER_CACHE_DIR") or os.path.join(
+        os.path.expanduser("~"), ".cache", "ladder"
+    )
+    return os.path.join(root, *parts)
+
+
 def endpoint_url() -> str | None:
     """The S3-compatible endpoint from the environment, if any."""
     for name in ENDPOINT_VARIABLES:
@@ -99,11 +108,32 @@ def filesystem(path: str) -> tuple[Any, str]:
         options["use_listings_cache"] = False
         if endpoint_url():
             options["client_kwargs"] = {"endpoint_url": endpoint_url()}
-    try:
-        fs = fsspec.filesystem(proto, **options)
-    except (ImportError, ValueError) as err:
-        raise StorageError(f"{path}: no file system for scheme {proto!r}: {err}") from err
+    # one instance per scheme, endpoint and credentials in the environment
+    key = (proto, hashlib.sha256(repr(sorted(options.items()) + _credentials()).encode()).digest())
+    if key not in _FILESYSTEMS:
+        try:
+            _FILESYSTEMS[key] = fsspec.filesystem(proto, skip_instance_cache=True, **options)
+        except (ImportError, ValueError) as err:
+            raise StorageError(f"{path}: no file system for scheme {proto!r}: {err}") from err
+    fs = _FILESYSTEMS[key]
     return fs, fs._strip_protocol(path)
+
+
+_FILESYSTEMS: dict[tuple, Any] = {}
+CREDENTIAL_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "AZURE_STORAGE_ACCOUNT_NAME",
+    "AZURE_STORAGE_ACCOUNT_KEY",
+    "AZURE_CLIENT_SECRET",
+)
+
+
+def _credentials() -> list[tuple[str, str]]:
+    return [(name, os.environ.get(name, "")) for name in CREDENTIAL_VARIABLES]
 
 
 def _uri(path: str, like: str) -> str:
@@ -141,7 +171,7 @@ def list_files(pattern: str) -> list[FileInfo]:
         else:
             found = {path: fs.info(path)} if fs.exists(path) else {}
     except FileNotFoundError:
-        return []
+        found = {}
     except Exception as err:
         raise StorageError(f"cannot list {pattern}: {type(err).__name__}: {err}") from err
     files = [
@@ -149,7 +179,20 @@ def list_files(pattern: str) -> list[FileInfo]:
         for name, info in found.items()
         if info.get("type", "file") == "file"
     ]
+    if not files:
+        _check_bucket(fs, path, pattern)
     return sorted((f for f in files if not _hidden(f.path)), key=lambda f: f.path)
+
+
+def _check_bucket(fs: Any, path: str, pattern: str) -> None:
+    """An empty listing of an object store: say so when the bucket itself is missing."""
+    bucket = path.split("/", 1)[0]
+    try:
+        missing = not fs.exists(bucket)
+    except Exception as err:
+        raise StorageError(f"cannot list {pattern}: {type(err).__name__}: {err}") from err
+    if missing:
+        raise StorageError(f"cannot list {pattern}: bucket {bucket!r} does not exist")
 
 
 def _list_local(pattern: str) -> list[FileInfo]:
@@ -275,6 +318,50 @@ def upload_tree(local: str, remote: str) -> None:
             target = join(remote, os.path.relpath(source, local).replace(os.sep, "/"))
             with builtins.open(source, "rb") as f:
                 write_bytes(target, f.read())
+
+
+def publish_tree(staging: str, target: str, last: tuple[str, ...] = ()) -> None:
+    """Move a finished local folder to ``target``, replacing what was there.
+
+    Locally an atomic rename. On an object store an upload, with the files named in ``last``
+    (e.g. an index) uploaded after all others, so a reader that finds the index finds every
+    file it names; the local staging folder is removed afterwards.
+    """
+    if not is_remote(target):
+        target = local_path(target)
+        shutil.rmtree(target, ignore_errors=True)
+        os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+        os.replace(staging, target)
+        return
+    names = sorted(
+        os.path.relpath(os.path.join(root, n), staging)
+        for root, _, files in os.walk(staging)
+        for n in files
+    )
+    for name in sorted(names, key=lambda n: n in last):
+        with builtins.open(os.path.join(staging, name), "rb") as f:
+            write_bytes(join(target, name.replace(os.sep, "/")), f.read())
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def local_copy(path: str) -> str:
+    """A local file with the content of ``path``: the path itself when local, else a copy in
+    this machine's cache (keyed by URI and change token, so a replaced object is fetched anew).
+    For libraries that only open local files (fastText, ...)."""
+    if not is_remote(path):
+        return local_path(path)
+    listed = list_files(path)
+    if not listed:
+        raise FileNotFoundError(f"{path}: no such object")
+    key = hashlib.sha256(f"{path}\0{listed[0].version}".encode()).hexdigest()[:24]
+    target = local_cache("downloads", key, basename(path))
+    if not os.path.exists(target):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        staging = f"{target}.{os.getpid()}.part"
+        with builtins.open(staging, "wb") as f:
+            f.write(read_bytes(path))
+        os.replace(staging, target)
+    return target
 
 
 def download_tree(remote: str, local: str) -> None:

@@ -19,7 +19,6 @@ The same input version and config give byte-identical shards.
 from __future__ import annotations
 
 import math
-import shutil
 import time
 from pathlib import Path
 from typing import Literal
@@ -30,6 +29,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from data_pipeline import storage
 from data_pipeline.artifacts import ArtifactRegistry
 from data_pipeline.config import ConfigError, StrictModel, resolve_path
 from data_pipeline.heldout import HeldoutConfig, is_heldout, thresholds, unit_hash
@@ -120,10 +120,11 @@ def tokenizer_path(ctx: StageContext) -> Path:
     return resolve_tokenizer(spec, ctx.project.artifacts)
 
 
-def shard_root(ctx: StageContext) -> Path:
+def shard_root(ctx: StageContext) -> str:
+    """Where this stage's shard sets go: a local folder or a URI prefix."""
     cfg: TokenizeConfig = ctx.config
     if cfg.output_dir:
-        return Path(resolve_path(_base(ctx), cfg.output_dir))
+        return resolve_path(_base(ctx), cfg.output_dir)
     return set_root(ctx.project.artifacts, cfg.name)
 
 
@@ -132,11 +133,11 @@ def config_view(ctx: StageContext) -> dict:
     return {
         "tokenize": ctx.config.model_dump(mode="json"),
         "tokenizer_sha256": info.sha256,
-        "shard_root": str(shard_root(ctx)),
+        "shard_root": shard_root(ctx),
     }
 
 
-def _pack_spec(ctx: StageContext, out: Path) -> tuple[PackSpec, dict]:
+def _pack_spec(ctx: StageContext, out: str) -> tuple[PackSpec, dict]:
     cfg: TokenizeConfig = ctx.config
     path = tokenizer_path(ctx)
     info = tokenizer_info(path)
@@ -157,7 +158,7 @@ def _pack_spec(ctx: StageContext, out: Path) -> tuple[PackSpec, dict]:
         bos_id=int(bos) if cfg.add_bos else None,
         seq_len=cfg.seq_len,
         dtype=dtype,
-        out=str(out),
+        out=out,
         compression=cfg.compression,
         hashes=tuple(sorted(cfg.hashes)),
         size_limit=cfg.shard_size_limit,
@@ -225,8 +226,8 @@ def run(ctx: StageContext) -> StageOutput:
         raise ConfigError(f"{cfg.input_table} lacks columns {sorted(missing)}")
     root = shard_root(ctx)
     out = version_dir(root, ctx.run_id)
-    shutil.rmtree(out, ignore_errors=True)  # a failed earlier attempt of this run
-    out.mkdir(parents=True)
+    storage.remove_tree(out)  # a failed earlier attempt of this run
+    storage.makedirs(out)
     spec, tok_meta = _pack_spec(ctx, out)
     empty = F.col("text").isNull() | F.col("text").rlike(r"^\s*$")
     docs = docs.withColumn("u", unit_hash(cfg.heldout.salt)).withColumn(
@@ -297,7 +298,7 @@ def run(ctx: StageContext) -> StageOutput:
     artifact = registry.register(
         f"mds-{cfg.name}",
         "mds",
-        str(out),
+        out,
         manifest=manifest,
         run_id=ctx.run_id,
         stage=STAGE,
@@ -311,7 +312,7 @@ def run(ctx: StageContext) -> StageOutput:
     report = {
         "timings_s": dict(zip(TIMINGS, np.diff(clock).tolist(), strict=True)),
         "artifact": f"{artifact.name}@{artifact.version}",
-        "shards": str(out),
+        "shards": out,
         "tokens": counts["tokens"],
         "dropped_share": manifest["tokens_dropped_share"],
         "markdown": _markdown(manifest, artifact.name, artifact.version),
