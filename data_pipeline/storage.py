@@ -17,6 +17,7 @@ import builtins
 import contextlib
 import fnmatch
 import hashlib
+import io
 import os
 import posixpath
 import shutil
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit
 
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "S3_ENDPOINT_URL")
 GLOB_CHARS = "*?["
+READ_BUFFER = 1 << 20
 
 
 class StorageError(OSError):
@@ -188,11 +190,11 @@ def _check_bucket(fs: Any, path: str, pattern: str) -> None:
     """An empty listing of an object store: say so when the bucket itself is missing."""
     bucket = path.split("/", 1)[0]
     try:
-        missing = not fs.exists(bucket)
+        fs.info(bucket)
+    except FileNotFoundError as err:
+        raise StorageError(f"cannot list {pattern}: bucket {bucket!r} does not exist") from err
     except Exception as err:
         raise StorageError(f"cannot list {pattern}: {type(err).__name__}: {err}") from err
-    if missing:
-        raise StorageError(f"cannot list {pattern}: bucket {bucket!r} does not exist")
 
 
 def _list_local(pattern: str) -> list[FileInfo]:
@@ -229,7 +231,9 @@ def open(path: str, mode: str = "rb", **kwargs: Any) -> IO:
         return builtins.open(path, mode, **kwargs)
     fs, fs_path = filesystem(path)
     try:
-        return fs.open(fs_path, mode, **kwargs)
+        handle = fs.open(fs_path, mode, **kwargs)
+        # a standard buffered reader: readline(limit), peek, ... as local files have them
+        return io.BufferedReader(handle, READ_BUFFER) if mode == "rb" else handle
     except FileNotFoundError as err:
         raise FileNotFoundError(f"{path}: no such object or file") from err
     except Exception as err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
@@ -155,7 +156,7 @@ def test_funnel_report_adds_up_and_draws_a_chart(filtered, tmp_path):
     markdown = render_markdown(chain, f"filtered_docs@{version}")
     assert "| filter | f1 | 24 |" in markdown and "langid.language_not_kept" in markdown
     png = render_chart(chain, tmp_path / "funnel.png", "funnel")
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert Path(png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_quality_classifier_trained_registered_and_applied(filtered, tmp_path):
