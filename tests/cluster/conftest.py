@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -55,34 +56,36 @@ def local_cluster(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def driver_dir(tmp_path_factory) -> Path:
-    """Where drivers run and write their logs and results."""
-    return tmp_path_factory.mktemp("drivers")
+def driver(local_cluster, tmp_path_factory):
+    """The tests' Spark driver (``driver.py``), started once on the cluster; ``driver.step(name)``
+    waits for that step's JSON result, ``driver.folder`` holds results, markers and the log."""
+    folder = tmp_path_factory.mktemp("driver")
+    env = {**os.environ, **cluster.env(local_cluster)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    with open(folder / "driver.log", "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, str(DRIVER), str(folder), local_cluster.bucket],
+            env=env,
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    proc.folder = folder
+    proc.step = lambda name: _step(proc, name)
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
 
 
-@pytest.fixture(scope="session")
-def run_driver(local_cluster, driver_dir):
-    """Run ``driver.py ACTION`` on the cluster; return its JSON result (or, with
-    ``wait=False``, the process, whose ``result()`` waits for it)."""
-
-    def run(action: str, *args: str, wait: bool = True):
-        out, log_path = driver_dir / f"{action}.json", driver_dir / f"{action}.log"
-        env = {**os.environ, **cluster.env(local_cluster)}
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-        cmd = [sys.executable, str(DRIVER), action, str(out), *args]
-        log = open(log_path, "wb")  # noqa: SIM115 - closed by _result
-        proc = subprocess.Popen(cmd, env=env, cwd=driver_dir, stdout=log, stderr=subprocess.STDOUT)
-        proc.result = lambda: _result(proc, out, log_path, log)
-        return proc.result() if wait else proc
-
-    return run
-
-
-def _result(proc: subprocess.Popen, out: Path, log_path: Path, log) -> dict:
-    try:
-        code = proc.wait(timeout=420)
-    finally:
-        log.close()
-    if code != 0:
-        raise AssertionError(f"driver failed ({code}):\n{log_path.read_text()[-4000:]}")
-    return json.loads(out.read_text())
+def _step(proc: subprocess.Popen, name: str, timeout_s: float = 420.0) -> dict:
+    path = proc.folder / f"{name}.json"
+    deadline = time.monotonic() + timeout_s
+    while not path.exists():
+        log = (proc.folder / "driver.log").read_text(errors="replace")[-4000:]
+        if proc.poll() is not None:
+            raise AssertionError(f"driver exited ({proc.returncode}) before {name}:\n{log}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {name} result after {timeout_s:.0f}s:\n{log}")
+        time.sleep(0.2)
+    return json.loads(path.read_text())

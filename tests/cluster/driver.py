@@ -1,14 +1,16 @@
-"""A Spark driver for the cluster tests, run as ``python driver.py ACTION OUT.json [ARGS]``.
+"""The Spark driver of the cluster tests: ``python driver.py OUT BUCKET`` (one Spark
+application for all of them, as the start of one costs most of their time here).
 
 The master URL, the store's endpoint and its key come from the environment, as for a user
-(``ladder platform cluster env``). Results go to ``OUT.json``.
+(``ladder platform cluster env``). Each step writes ``OUT/<step>.json`` when done:
 
-- ``roundtrip BUCKET``: write a Delta table to ``s3a://BUCKET/roundtrip/table``, read it back
-  through ``s3://`` and report which worker read each partition; then the error cases (missing
-  bucket, missing prefix, wrong credentials for reading and writing, a truncated object).
-- ``kill BUCKET MARKERS``: the same job twice (``clean``, then ``disturbed``) with slow map
-  tasks that drop a marker file ``RUN-PARTITION-ATTEMPT-WORKER`` into ``MARKERS`` when they
-  start (the test kills a worker during ``disturbed``); report both tables' rows.
+- ``roundtrip``: write a Delta table to ``s3a://BUCKET/roundtrip/table``, read it back through
+  ``s3://`` and report which worker read each partition; then the error cases (missing bucket,
+  missing prefix, wrong credentials for reading and writing, a truncated object).
+- ``kill``: the same job twice (``clean``, then ``disturbed``) with slow map tasks that drop a
+  marker file ``RUN-PARTITION-ATTEMPT-WORKER`` into ``OUT/markers`` when they start. The
+  disturbed run waits for ``OUT/markers/go`` (the test kills a worker during it); both tables'
+  rows are reported.
 """
 
 from __future__ import annotations
@@ -44,9 +46,21 @@ def _rows(df: DataFrame) -> list[list]:
     return sorted([list(r) for r in df.collect()])
 
 
-def _error(action) -> str:
+PHASES: dict[str, float] = {}
+
+
+def _timed(name: str, action):
+    began = time.perf_counter()
     try:
-        action()
+        return action()
+    finally:
+        PHASES[name] = round(time.perf_counter() - began, 2)
+
+
+def _error(name: str, action) -> str:
+    """The message of the error ``action`` raises (timed as phase ``name``)."""
+    try:
+        _timed(name, action)
     except Exception as error:  # the message is what the test checks
         return str(error)[:3000]
     return "NO ERROR"
@@ -57,17 +71,17 @@ def roundtrip(spark: SparkSession, bucket: str) -> dict:
     data = spark.range(0, 20000, numPartitions=4).selectExpr(
         "id", "sha2(cast(id as string), 256) AS text", "id % 13 AS k"
     )
-    data.write.format("delta").mode("overwrite").save(uri)
+    _timed("write", lambda: data.write.format("delta").mode("overwrite").save(uri))
     back = spark.read.format("delta").load(uri.replace("s3a://", "s3://"))
 
     def where(rows):
         yield _worker(), sum(1 for _ in rows)
 
     readers: dict[str, int] = {}
-    for worker, n in back.rdd.mapPartitions(where).collect():
+    for worker, n in _timed("read", back.rdd.mapPartitions(where).collect):
         readers[worker] = readers.get(worker, 0) + n
     digest = back.agg(F.count("*"), F.sum("id"), F.sum(F.crc32("text"))).first()
-    history = spark.sql(f"DESCRIBE HISTORY delta.`{uri}`").toJSON().collect()
+    history = _timed("history", spark.sql(f"DESCRIBE HISTORY delta.`{uri}`").toJSON().collect)
     result = {
         "uri": uri,
         "readers": readers,
@@ -77,6 +91,7 @@ def roundtrip(spark: SparkSession, bucket: str) -> dict:
         "spark_conf": spark.sparkContext.getConf().getAll(),
     }
     result["errors"] = errors(spark, bucket, uri)
+    result["phases"] = PHASES
     return result
 
 
@@ -90,18 +105,20 @@ def errors(spark: SparkSession, bucket: str, uri: str) -> dict:
     hadoop.set(f"fs.s3a.bucket.{locked}.access.key", "AKIAWRONGWRONGWRONG0")
     hadoop.set(f"fs.s3a.bucket.{locked}.secret.key", "wrong-secret-for-the-test")
     small = spark.range(10)
+    read = spark.read.format("delta")
     out = {
         "missing_bucket": _error(
-            lambda: spark.read.format("delta").load(f"s3a://{bucket}-no-such-bucket/t").count()
+            "missing_bucket", lambda: read.load(f"s3a://{bucket}-no-such-bucket/t").count()
         ),
         "missing_prefix": _error(
-            lambda: spark.read.format("delta").load(f"s3a://{bucket}/no/such/prefix").count()
+            "missing_prefix", lambda: read.load(f"s3a://{bucket}/no/such/prefix").count()
         ),
         "wrong_credentials_read": _error(
-            lambda: spark.read.format("delta").load(f"s3a://{locked}/t").count()
+            "wrong_credentials_read", lambda: read.load(f"s3a://{locked}/t").count()
         ),
         "wrong_credentials_write": _error(
-            lambda: small.write.format("delta").save(f"s3a://{locked}/written")
+            "wrong_credentials_write",
+            lambda: small.write.format("delta").save(f"s3a://{locked}/written"),
         ),
     }
     listed = s3.list_objects_v2(Bucket=locked, Prefix="written")
@@ -116,7 +133,7 @@ def errors(spark: SparkSession, bucket: str, uri: str) -> dict:
     s3.put_object(Bucket=bucket, Key=part, Body=body[: len(body) // 3])
     out["truncated_object"] = f"s3a://{bucket}/{part}"
     out["truncated"] = _error(
-        lambda: spark.read.format("delta").load(uri).agg(F.sum(F.crc32("text"))).first()
+        "truncated", lambda: read.load(uri).agg(F.sum(F.crc32("text"))).first()
     )
     return out
 
@@ -139,6 +156,8 @@ def _slow_map(run: str, markers: str):
 def kill(spark: SparkSession, bucket: str, markers: str) -> dict:
     tables = {}
     for run in ("clean", "disturbed"):
+        while run == "disturbed" and not Path(markers, "go").exists():
+            time.sleep(0.1)
         uri = f"s3a://{bucket}/kill/{run}"
         mapped = spark.range(0, 40000, numPartitions=8).mapInPandas(
             _slow_map(run, markers), "id long, v string"
@@ -153,7 +172,10 @@ def kill(spark: SparkSession, bucket: str, markers: str) -> dict:
 
 
 def main() -> None:
-    action, out, *args = sys.argv[1:]
+    out, bucket = Path(sys.argv[1]), sys.argv[2]
+    markers = out / "markers"
+    markers.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
     spark = get_spark(
         SparkSettings(
             master=os.environ["LADDER_SPARK_MASTER"],
@@ -162,8 +184,13 @@ def main() -> None:
             conf=WAIT_FOR_EXECUTORS,
         )
     )
-    result = {"roundtrip": roundtrip, "kill": kill}[action](spark, *args)
-    Path(out).write_text(json.dumps(result, default=str))
+    seconds = {"session": time.perf_counter() - started}
+    for name, step in (("roundtrip", roundtrip), ("kill", kill)):
+        began = time.perf_counter()
+        result = step(spark, bucket, *([str(markers)] if name == "kill" else []))
+        seconds[name] = time.perf_counter() - began
+        result["seconds"] = seconds
+        (out / f"{name}.json").write_text(json.dumps(result, default=str))
     spark.stop()
 
 

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.cluster
 
 
 @pytest.fixture(scope="module")
-def roundtrip(local_cluster, run_driver):
-    return run_driver("roundtrip", local_cluster.bucket)
+def roundtrip(driver):
+    return driver.step("roundtrip")
 
 
 def test_cluster_is_up_on_loopback(local_cluster):
@@ -54,13 +54,13 @@ def test_bad_remote_input_names_the_uri(roundtrip, local_cluster):
     assert errors["truncated_object"] in errors["truncated"], errors["truncated"]
 
 
-def test_credentials_are_never_written(roundtrip, local_cluster, driver_dir):
+def test_credentials_are_never_written(roundtrip, local_cluster, driver):
     secret = cluster.credentials(local_cluster).secret_key
     assert secret not in repr(roundtrip["spark_conf"])
     assert secret not in repr(roundtrip["history"])
     private = {"credentials.json", "s3proxy.properties"}  # 0600, the store's own key
     scanned = 0
-    roots = [Path(local_cluster.state_dir), driver_dir]
+    roots = [Path(local_cluster.state_dir), driver.folder]
     for root in roots:
         for path in root.rglob("*"):
             if path.is_file() and path.name not in private:
@@ -77,10 +77,9 @@ def _markers(folder: Path, run: str) -> list[tuple[int, int, str]]:
     return found
 
 
-def test_worker_killed_mid_stage_gives_the_same_output(local_cluster, run_driver, tmp_path):
-    markers = tmp_path / "markers"
-    markers.mkdir()
-    driver = run_driver("kill", local_cluster.bucket, str(markers), wait=False)
+def test_worker_killed_mid_stage_gives_the_same_output(local_cluster, driver):
+    markers = driver.folder / "markers"
+    (markers / "go").touch()  # the driver starts the disturbed run now
     victim = local_cluster.pids["worker-2"]
     deadline = time.monotonic() + 300
     while not any(w == "worker-2" for _, _, w in _markers(markers, "disturbed")):
@@ -90,7 +89,7 @@ def test_worker_killed_mid_stage_gives_the_same_output(local_cluster, run_driver
     executors = processes_under(Path(local_cluster.state_dir, "worker-2", "work"))
     assert executors, "worker-2 runs a task but no executor of it was found"
     os.killpg(victim, signal.SIGKILL)  # the worker and its executor, mid-task
-    result = driver.result()
+    result = driver.step("kill")
     assert group_members(victim) == []
     assert not any(Path(f"/proc/{pid}").exists() for pid in executors)
 
