@@ -17,7 +17,10 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 from pathlib import Path
+
+from data_pipeline.names import check_name, within
 
 MANIFEST = "manifest.json"
 LATEST = "LATEST"
@@ -25,11 +28,13 @@ INDEX = "index.json"
 
 
 def set_root(artifacts_root: str | Path, name: str) -> Path:
-    return Path(artifacts_root).resolve() / "mds" / name
+    base = Path(artifacts_root).resolve() / "mds"
+    return within(base, base / check_name(name, "shard set name"), "shard set folder")
 
 
 def version_dir(root: Path, run_id: str) -> Path:
-    return root / f"v{run_id}"
+    """``<root>/v<run_id>``; refused unless it stays under ``root``."""
+    return within(root, root / f"v{check_name(run_id, 'run id')}", "shard version folder")
 
 
 def merge_stream(stream_dir: Path) -> list[dict]:
@@ -93,3 +98,22 @@ def read_manifest(folder: str | Path) -> dict:
     if not (folder / MANIFEST).is_file() and (folder / LATEST).is_file():
         folder = folder / (folder / LATEST).read_text().strip()
     return json.loads((folder / MANIFEST).read_text())
+
+
+def fresh_version_dir(root: Path, run_id: str) -> tuple[Path, list[Path]]:
+    """The run's version folder, emptied, and the leftovers of killed runs that were removed:
+    version folders without a manifest (a run killed while writing shards) and ``LATEST``
+    staging files. Call it under the stage's lock: no other run writes here meanwhile."""
+    out = version_dir(root, run_id)
+    removed = []
+    if root.is_dir():
+        for path in sorted(root.iterdir()):
+            partial = path.is_dir() and path.name.startswith("v") and not (path / MANIFEST).exists()
+            if path == out or partial:
+                shutil.rmtree(path, ignore_errors=True)
+                removed += [path] if path != out else []
+            elif path.name.startswith(f".{LATEST}."):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    out.mkdir(parents=True)
+    return out, removed

@@ -47,9 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from data_pipeline.locks import LockTimeout
+
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, FileNotFoundError, ValueError) as err:
+    except (ConfigError, FileNotFoundError, ValueError, LockTimeout) as err:
         print(f"ladder: error: {err}", file=sys.stderr)
         return 2
 

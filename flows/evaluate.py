@@ -19,6 +19,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
+from data_pipeline.names import RunId
 from data_pipeline.project import load_project
 from data_pipeline.runner import new_run_id, open_lakehouse
 from evaluation.compare import compare, format_table, table_records
@@ -88,7 +89,7 @@ def evaluate(
     config: str = DEFAULT_CONFIG,
     tasks: list[str] | None = None,
     limit: int | None = None,
-    run_id: str | None = None,
+    run_id: RunId | None = None,
     perplexity: bool = True,
     golden: bool = False,
     latency: bool = False,
@@ -117,7 +118,7 @@ def compare_models(
     config: str = DEFAULT_CONFIG,
     tasks: list[str] | None = None,
     limit: int | None = None,
-    run_id: str | None = None,
+    run_id: RunId | None = None,
     golden: bool = False,
     latency: bool = False,
 ) -> dict[str, Any]:

@@ -23,8 +23,8 @@ def launch(run: PreparedRun, gpus: int = 1) -> dict[str, Any]:
     code = run_local(local_command(run.paths.recipe, run.run_name, gpus))
     if code != 0 or not run.paths.result.is_file():
         raise RuntimeError(
-            f"training of run {run.run_name} exited with code {code}; it resumes from its last "
-            f"checkpoint when started again ({run.paths.checkpoints})"
+            f"training of run {run.run_name} exited with code {code}; starting it again with "
+            f"the same recipe resumes from its last checkpoint ({run.paths.checkpoints})"
         )
     return json.loads(run.paths.result.read_text())
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from training.recipe import ARTIFACT_PREFIX, TABLE_PREFIX, Recipe, load_recipe, save_recipe
+from training.reuse import check_same_recipe
 from training.trainer import RunPaths, run_paths
 
 if TYPE_CHECKING:  # Spark-backed modules load only when a run is recorded
@@ -196,6 +197,7 @@ def prepare(
     resolved = recipe.model_copy(update={"data": data, "model": model})
     name = run_name or resolved.run_name()
     paths = run_paths(resolved, name)
+    check_same_recipe(paths, resolved)
     save_recipe(resolved, paths.recipe)
     return PreparedRun(resolved, name, paths, inputs, lakehouse if record else None)
 

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from training.callbacks.loss_history import read_history
-from training.checkpoints import set_aside_unconfirmed
+from training.checkpoints import prune, remove_unconfirmed, set_aside_unconfirmed
 from training.launch import DIE_WITH_PARENT, die_with_parent
 from training.recipe import Recipe, load_recipe, save_recipe
+from training.reuse import check_same_recipe
 from training.trainer import RunPaths, build_trainer, flat_params, run_paths
 
 log = logging.getLogger(__name__)
@@ -72,18 +73,25 @@ def train(
             log.info("run %s already completed; nothing to train", run_name)
             return previous
     paths.root.mkdir(parents=True, exist_ok=True)
-    if int(os.environ.get("RANK", "0")) == 0:
+    rank0 = int(os.environ.get("RANK", "0")) == 0
+    if rank0:
+        check_same_recipe(paths, recipe)
         if not paths.recipe.is_file():
             save_recipe(recipe, paths.recipe)
         set_aside_unconfirmed(paths.checkpoints)
     start = time.perf_counter()
     trainer, context = build_trainer(recipe, run_name, paths, extra_callbacks)
     resumed_at = int(trainer.state.timestamp.batch)
+    if rank0:  # resumed: checkpoints of earlier attempts count against the limit too
+        prune(paths.checkpoints, recipe.save_num_checkpoints_to_keep)
     trainer.logger.log_hyperparameters(flat_params(recipe.dump()))
     if recipe.eval_at_start and resumed_at == 0 and trainer.state.evaluators:
         trainer.eval()  # the starting model's eval loss, logged at batch 0
     if not _finished(trainer):
         trainer.fit()
+    if rank0:
+        prune(paths.checkpoints, recipe.save_num_checkpoints_to_keep)
+        remove_unconfirmed(paths.checkpoints)  # leftovers of killed attempts: no longer needed
     hf_dir = (
         export_hf_model(trainer.state, paths.hf_model, recipe.export.dtype)
         if (recipe.export.hf_model)

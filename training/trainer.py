@@ -58,7 +58,10 @@ class RunPaths:
 
 
 def run_paths(recipe: Recipe, run_name: str | None = None) -> RunPaths:
-    return RunPaths(recipe.output_dir() / (run_name or recipe.run_name()))
+    """``<output_dir>/<run_name>``; a run name that could leave ``output_dir`` is refused."""
+    from data_pipeline.names import check_name
+
+    return RunPaths(recipe.output_dir() / check_name(run_name or recipe.run_name(), "run name"))
 
 
 def detect_device(recipe: Recipe) -> str:

@@ -95,6 +95,20 @@ def _plan(ctx: StageContext, sources: list[SourceConfig]) -> tuple[list[Split], 
     return splits, missing
 
 
+def preflight(project, cfg: IngestConfig) -> None:
+    """Before Spark starts: with ``on_missing_file: fail``, every source must match a file."""
+    if cfg.on_missing_file != "fail":
+        return
+    names = cfg.sources
+    sources = list(project.sources) if names is None else [project.source(n) for n in names]
+    for source in sources:
+        if not reader_files(source):
+            raise ConfigError(
+                f"{project.origin}: source {source.name!r}: no file matches {source.path!r} "
+                "(fix the path, or set stages.ingest.on_missing_file: quarantine)"
+            )
+
+
 def fingerprint(ctx: StageContext) -> list:
     """Names, sizes and modification times of the files this run would read."""
     out = []
@@ -357,5 +371,6 @@ SPEC = register_stage(
         description="read declared sources into ingested_docs; bad records to quarantine",
         config_view=config_view,
         fingerprint=fingerprint,
+        preflight=preflight,
     )
 )

@@ -19,7 +19,6 @@ The same input version and config give byte-identical shards.
 from __future__ import annotations
 
 import math
-import shutil
 import time
 from pathlib import Path
 from typing import Literal
@@ -36,11 +35,12 @@ from data_pipeline.heldout import HeldoutConfig, is_heldout, thresholds, unit_ha
 from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite
 from data_pipeline.mds_sets import (
     content_hash,
+    fresh_version_dir,
     mark_latest,
     set_root,
-    version_dir,
     write_manifest,
 )
+from data_pipeline.names import TableName
 from data_pipeline.packing import RESULT_SCHEMA, PackSpec, pack_partition
 from data_pipeline.progress import track_progress
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
@@ -76,7 +76,7 @@ class TokenizeConfig(StrictModel):
     spreads the groups over Spark tasks.
     """
 
-    input_table: str = "deduped_docs"
+    input_table: TableName = "deduped_docs"
     name: str = Field(default="corpus", pattern=r"^[a-z0-9][a-z0-9_\-]*$")
     tokenizer: str | None = None
     eos_token: str | None = None
@@ -224,9 +224,9 @@ def run(ctx: StageContext) -> StageOutput:
     if missing:
         raise ConfigError(f"{cfg.input_table} lacks columns {sorted(missing)}")
     root = shard_root(ctx)
-    out = version_dir(root, ctx.run_id)
-    shutil.rmtree(out, ignore_errors=True)  # a failed earlier attempt of this run
-    out.mkdir(parents=True)
+    out, leftovers = fresh_version_dir(root, ctx.run_id)  # killed runs' partial folders go
+    for path in leftovers:
+        ctx.progress(f"removed {path.name}: left by a killed run", None)
     spec, tok_meta = _pack_spec(ctx, out)
     empty = F.col("text").isNull() | F.col("text").rlike(r"^\s*$")
     docs = docs.withColumn("u", unit_hash(cfg.heldout.salt)).withColumn(

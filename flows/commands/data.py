@@ -6,8 +6,10 @@ import argparse
 import json
 
 from data_pipeline.lakehouse import TableVersion
+from data_pipeline.names import arg_type
 
 DEFAULT_CONFIG = "conf/pipeline.yaml"
+RUN_ID = arg_type("run id")
 
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
@@ -24,8 +26,22 @@ def _parse_inputs(values: list[str] | None) -> dict[str, int]:
     return inputs
 
 
+def _preflight(config: str, stages: list[str] | None, sources: list[str] | None = None) -> None:
+    """Stage names and sources checked before Spark or Prefect start: errors are one line."""
+    from data_pipeline.project import load_project
+    from data_pipeline.runner import preflight
+
+    project = load_project(config)
+    if sources:
+        ingest = {**project.stages.get("ingest", {}), "sources": sources}
+        project.stages = {**project.stages, "ingest": ingest}
+    preflight(project, stages or project.pipeline)
+
+
 def cmd_curate(args: argparse.Namespace) -> int:
     from flows.curate import curate
+
+    _preflight(args.config, None, args.sources)
 
     results = curate(config=args.config, sources=args.sources, force=args.force, run_id=args.run_id)
     print_results(results)
@@ -34,6 +50,7 @@ def cmd_curate(args: argparse.Namespace) -> int:
 
 def cmd_stage(args: argparse.Namespace) -> int:
     inputs = _parse_inputs(args.input)
+    _preflight(args.config, [args.name])
     if args.explain:
         from data_pipeline.stages.filter_sample import explain_stage
 
@@ -134,7 +151,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("config", nargs="?", default=DEFAULT_CONFIG, help="pipeline YAML")
     p.add_argument("--sources", nargs="+", help="ingest only these sources")
     p.add_argument("--force", action="store_true", help="ignore the stage cache")
-    p.add_argument("--run-id", help="reuse a run id (replay or resume a run)")
+    p.add_argument("--run-id", type=RUN_ID, help="reuse a run id (replay or resume a run)")
     p.set_defaults(func=cmd_curate)
 
     p = sub.add_parser(
@@ -148,7 +165,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("name", help="stage name (ingest, filter, dedup, tokenize, ...)")
     p.add_argument("config", nargs="?", default=DEFAULT_CONFIG, help="pipeline YAML")
-    p.add_argument("--run-id", help="run id (default: a new one)")
+    p.add_argument("--run-id", type=RUN_ID, help="run id (default: a new one)")
     p.add_argument("--input", action="append", metavar="TABLE@VERSION", help="pin an input")
     p.add_argument("--force", action="store_true", help="ignore the stage cache")
     p.add_argument("--no-prefect", action="store_true", help="run without a Prefect flow")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from data_pipeline.names import arg_type
+
 DEFAULT_CONFIG = "conf/eval/eval.yaml"
 HELP = """\
 Evaluate models: gauntlet benchmarks by competency (centered accuracy, category means and
@@ -84,7 +86,7 @@ def _common(p: argparse.ArgumentParser, tasks: bool = True) -> None:
         type=int,
         help="at most N items per task (below its max_items cap) and documents per domain group",
     )
-    p.add_argument("--run-id", help="run id (default: a new one)")
+    p.add_argument("--run-id", type=arg_type("run id"), help="run id (default: a new one)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

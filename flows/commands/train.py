@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from data_pipeline.names import arg_type
+
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
     return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
@@ -87,7 +89,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("recipe", help="recipe name in conf/train/ or a YAML path")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a recipe key")
-    p.add_argument("--run-name", help="run name (default: recipe name + content hash)")
+    p.add_argument(
+        "--run-name",
+        type=arg_type("run name"),
+        help="run name (default: recipe name + content hash)",
+    )
     p.add_argument("--gpus", type=int, default=1, help="processes on this machine (default 1)")
     p.add_argument("--no-prefect", action="store_true", help="run without a Prefect flow")
     p.add_argument("--no-record", action="store_true", help="no runs/artifacts records")

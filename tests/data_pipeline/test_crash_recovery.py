@@ -100,3 +100,32 @@ def test_killed_write_leaves_previous_version_and_rerun_matches(tmp_path, spark)
     assert rerun.run.status == "succeeded"
     assert lake.latest_version(OUTPUT) == before_version + 1
     assert _rows(first, None) == expected
+
+
+def test_a_killed_run_is_marked_abandoned_by_the_next_run_and_by_status(tmp_path, spark):
+    import socket
+
+    from data_pipeline.lineage import RunRecord, this_holder
+    from data_pipeline.status import collect_status
+
+    project = load_project(_project(tmp_path, write_all_formats(tmp_path / "in"), "lake"))
+    lake = open_lakehouse(project)
+    log = RunLog(lake)
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a process that is gone, as after kill -9
+    log.record(RunRecord("killed-ingest", "ingest", holder=f"{dead.pid}@{socket.gethostname()}"))
+    log.record(RunRecord("killed-filter", "filter", holder="1@another-host"))  # the lock decides
+    log.record(RunRecord("live-train", "train", holder=this_holder()))  # this process: alive
+
+    result = run_stage(project, "ingest", run_id="next")
+    assert result.run.holder == this_holder()
+    killed = log.get("killed-ingest", "ingest")
+    assert killed.status == "abandoned" and f"{dead.pid}@" in killed.error
+    assert "found by run next" in killed.error
+    assert log.get("killed-filter", "filter").status == "running"  # another stage: not judged
+
+    status = collect_status(lake)
+    last = {r.stage: r.status for r in status.last_runs}
+    assert last["filter"] == "abandoned" and last["train"] == "running"
+    assert log.get("killed-filter", "filter").status == "abandoned"
+    assert log.get("live-train", "train").status == "running"
