@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pyspark.sql import functions as F
 
+from data_pipeline.config import ConfigError
 from data_pipeline.lakehouse import QUARANTINE, RUNS
 from data_pipeline.lineage import RunLog, format_lineage, lineage
 from data_pipeline.project import load_project
@@ -79,8 +80,8 @@ def test_missing_file_fails_before_any_commit_or_is_quarantined(tmp_path, write_
         }
     ]
     project = load_project(write_project(sources))
-    with pytest.raises(IngestError, match="no file matches"):
-        run_stage(project, "ingest", run_id="m1")
+    with pytest.raises(ConfigError, match=r"pipeline.yaml: source 'gone': no file matches"):
+        run_stage(project, "ingest", run_id="m1")  # checked before Spark starts
     assert not open_lakehouse(project).exists(OUTPUT)
     project = load_project(
         write_project(sources, stages={"ingest": {"on_missing_file": "quarantine"}})
