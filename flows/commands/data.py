@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from data_pipeline.lakehouse import TableVersion
 from data_pipeline.names import arg_type
 
 DEFAULT_CONFIG = "conf/pipeline.yaml"
@@ -17,6 +16,8 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
 
 
 def _parse_inputs(values: list[str] | None) -> dict[str, int]:
+    from data_pipeline.lakehouse import TableVersion
+
     inputs = {}
     for ref in values or []:
         table, version = TableVersion.parse(ref)
@@ -99,6 +100,7 @@ def cmd_stage(args: argparse.Namespace) -> int:
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
+    from data_pipeline.lakehouse import TableVersion
     from data_pipeline.lineage import format_lineage, lineage
     from data_pipeline.project import load_project
     from data_pipeline.runner import open_lakehouse

@@ -120,3 +120,26 @@ def test_lock_timeout_is_one_line_naming_the_real_setting(tmp_path, capsys, monk
     monkeypatch.setattr(data, "cmd_status", held)
     assert parser_main(["status", "--config", str(tmp_path / "p.yaml")]) == 2
     assert capsys.readouterr().err.startswith("ladder: error: stage-ingest is being written")
+
+
+def test_commands_that_only_compute_load_no_torch():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, json, contextlib, io\n"
+        "from flows.cli import main\n"
+        "for argv in (['--help'], ['plan', 'conf/train/pretrain.yaml'],"
+        " ['plan', 'conf/train/demo_cpt.yaml']):\n"
+        "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "        assert main(argv) == 0, argv\n"
+        "heavy = ('torch', 'composer', 'transformers', 'streaming', 'pyspark', 'prefect')\n"
+        "print(json.dumps([m for m in heavy if m in sys.modules]))\n"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

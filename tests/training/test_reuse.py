@@ -8,11 +8,10 @@ import pytest
 def test_a_run_name_reused_with_a_changed_recipe_is_refused_in_one_line(tmp_path):
     import yaml
 
+    from tests.training.conftest import recipe_dict
     from training.recipe import recipe_from_dict
     from training.reuse import RunNameReused, check_same_recipe
     from training.trainer import run_paths
-
-    from tests.training.conftest import recipe_dict
 
     first = recipe_from_dict(recipe_dict(tmp_path, tmp_path, duration="10ba"), "x.yaml")
     second = recipe_from_dict(recipe_dict(tmp_path, tmp_path, duration="20ba"), "x.yaml")
