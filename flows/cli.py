@@ -48,10 +48,13 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     from data_pipeline.locks import LockTimeout
+    from flows.prefect_server import PrefectUnavailable, connect
 
     try:
+        if getattr(args, "uses_prefect", False) and not args.no_prefect:
+            connect(Path.cwd())
         return int(args.func(args) or 0)
-    except (ConfigError, FileNotFoundError, ValueError, LockTimeout) as err:
+    except (ConfigError, FileNotFoundError, ValueError, LockTimeout, PrefectUnavailable) as err:
         print(f"ladder: error: {err}", file=sys.stderr)
         return 2
 

@@ -49,6 +49,43 @@ def curate(
     return results
 
 
+def curate_plain(
+    config: str = "conf/pipeline.yaml",
+    sources: list[str] | None = None,
+    force: bool = False,
+    run_id: str | None = None,
+    stages: list[str] | None = None,
+    progress=None,
+) -> list[dict[str, Any]]:
+    """``curate`` without Prefect (``--no-prefect``): the same stages and results, in-process."""
+    from data_pipeline.runner import run_stage
+
+    overrides = None
+    if sources:
+        raw = load_project(config)
+        overrides = {
+            "stages": {**raw.stages, "ingest": {**raw.stages.get("ingest", {}), "sources": sources}}
+        }
+    project = load_project(config, overrides)
+    run_id = run_id or new_run_id()
+    preflight(project, stages or project.pipeline)
+    results = []
+    for stage in stages or project.pipeline:
+        result = run_stage(project, stage, run_id=run_id, force=force, progress=progress)
+        results.append(
+            {
+                "stage": stage,
+                "run_id": result.run.run_id,
+                "skipped": result.skipped,
+                "status": result.run.status,
+                "outputs": {t.table: t.version for t in result.run.outputs},
+                "counts": result.run.counts,
+                "report": result.report,
+            }
+        )
+    return results
+
+
 @flow(name="stage", log_prints=True)
 def run_single_stage(
     config: str,

@@ -49,9 +49,6 @@ def evaluate_model_task(
 ) -> dict[str, Any]:
     """Evaluate one model and publish its rows as a table artifact."""
     logger = get_run_logger()
-    cfg = load_eval_config(config)
-    project = load_project(cfg.project)
-    lakehouse = open_lakehouse(project)
     progress_id = create_progress_artifact(0.0, key=_key("eval-progress", run_id[-6:]))
 
     def progress(message: str, fraction: float | None) -> None:
@@ -59,23 +56,87 @@ def evaluate_model_task(
         if fraction is not None:
             update_progress_artifact(progress_id, 100.0 * fraction)
 
+    out = evaluate_one(config, model, run_id, tasks, limit, perplexity, golden, latency, progress)
+    create_table_artifact(
+        key=_key("eval", out["slug"]),
+        table=[
+            {k: r[k] for k in ("task", "metric", "value", "stderr", "n", "kind")}
+            for r in out["rows"]
+        ],
+        description=f"evaluation of {out['model']}, run {run_id}",
+    )
+    return out
+
+
+def evaluate_one(
+    config: str,
+    model: str,
+    run_id: str,
+    tasks: list[str] | None = None,
+    limit: int | None = None,
+    perplexity: bool = True,
+    golden: bool = False,
+    latency: bool = False,
+    progress=None,
+) -> dict[str, Any]:
+    """Evaluate one model (no Prefect): its rows, results table version and report text."""
+    cfg = load_eval_config(config)
+    project = load_project(cfg.project)
+    lakehouse = open_lakehouse(project)
     ev = evaluate_model(
         cfg, model, lakehouse, project.artifacts, run_id=run_id, tasks=tasks, limit=limit,
         perplexity=perplexity, golden=golden, latency=latency, progress=progress,
     )  # fmt: skip
-    rows = ev.row_dicts()
-    create_table_artifact(
-        key=_key("eval", ev.model.slug),
-        table=[{k: r[k] for k in ("task", "metric", "value", "stderr", "n", "kind")} for r in rows],
-        description=f"evaluation of {ev.model.artifact_id}, run {run_id}",
-    )
     return {
         "model": ev.model.artifact_id,
-        "rows": rows,
+        "slug": ev.model.slug,
+        "rows": ev.row_dicts(),
         "results": str(ev.results_version),
         "text": gauntlet_text(ev.report) if ev.report else "",
         "mlflow_run_id": ev.mlflow_run_id,
     }
+
+
+def evaluate_plain(
+    model: str = BASE_MODEL,
+    config: str = DEFAULT_CONFIG,
+    tasks: list[str] | None = None,
+    limit: int | None = None,
+    run_id: str | None = None,
+    perplexity: bool = True,
+    golden: bool = False,
+    latency: bool = False,
+) -> dict[str, Any]:
+    """``evaluate`` without Prefect (``--no-prefect``): the same result, no artifacts."""
+    run_id = run_id or new_run_id()
+    out = evaluate_one(config, model, run_id, tasks, limit, perplexity, golden, latency)
+    if any(r["kind"] == "category" for r in out["rows"]):
+        out["chart"] = str(category_chart({out["model"]: out["rows"]}, _chart_path(config, run_id)))
+    return out
+
+
+def compare_plain(
+    base: str,
+    tuned: str,
+    config: str = DEFAULT_CONFIG,
+    tasks: list[str] | None = None,
+    limit: int | None = None,
+    run_id: str | None = None,
+    golden: bool = False,
+    latency: bool = False,
+) -> dict[str, Any]:
+    """``compare_models`` without Prefect (``--no-prefect``): the same result, no artifacts."""
+    run_id = run_id or new_run_id()
+    b = evaluate_one(config, base, run_id, tasks, limit, True, golden, latency)
+    t = evaluate_one(config, tuned, run_id, tasks, limit, True, golden, latency)
+    rows = compare(b["rows"], t["rows"])
+    text = format_table(rows, b["model"], t["model"])
+    chart = category_chart(
+        {f"base {b['model']}": b["rows"], f"tuned {t['model']}": t["rows"]},
+        _chart_path(config, run_id),
+        title="centered accuracy by category: base vs tuned",
+    )
+    return {"base": b, "tuned": t, "table": text, "chart": str(chart), "run_id": run_id}
 
 
 def _chart_path(config: str, run_id: str) -> Path:

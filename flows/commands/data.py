@@ -6,6 +6,7 @@ import argparse
 import json
 
 from data_pipeline.names import arg_type
+from flows.prefect_server import add_prefect_flag
 
 DEFAULT_CONFIG = "conf/pipeline.yaml"
 RUN_ID = arg_type("run id")
@@ -43,8 +44,20 @@ def cmd_curate(args: argparse.Namespace) -> int:
     from flows.curate import curate
 
     _preflight(args.config, None, args.sources)
+    if args.no_prefect:
+        from flows.curate import curate_plain
 
-    results = curate(config=args.config, sources=args.sources, force=args.force, run_id=args.run_id)
+        results = curate_plain(
+            config=args.config,
+            sources=args.sources,
+            force=args.force,
+            run_id=args.run_id,
+            progress=lambda message, fraction: print(f"  {message}"),
+        )
+    else:
+        results = curate(
+            config=args.config, sources=args.sources, force=args.force, run_id=args.run_id
+        )
     print_results(results)
     return 0
 
@@ -126,7 +139,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from flows.demo import run_demo
 
-    return run_demo(args.config, force=args.force)
+    return run_demo(args.config, force=args.force, use_prefect=not args.no_prefect)
 
 
 def print_results(results: list[dict]) -> None:
@@ -154,6 +167,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sources", nargs="+", help="ingest only these sources")
     p.add_argument("--force", action="store_true", help="ignore the stage cache")
     p.add_argument("--run-id", type=RUN_ID, help="reuse a run id (replay or resume a run)")
+    add_prefect_flag(p)
     p.set_defaults(func=cmd_curate)
 
     p = sub.add_parser(
@@ -170,7 +184,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--run-id", type=RUN_ID, help="run id (default: a new one)")
     p.add_argument("--input", action="append", metavar="TABLE@VERSION", help="pin an input")
     p.add_argument("--force", action="store_true", help="ignore the stage cache")
-    p.add_argument("--no-prefect", action="store_true", help="run without a Prefect flow")
+    add_prefect_flag(p)
     p.add_argument(
         "--explain",
         action="store_true",
@@ -203,4 +217,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="prepare the sample corpus and run the whole ladder on it")
     p.add_argument("--config", default=DEFAULT_CONFIG, help="pipeline YAML")
     p.add_argument("--force", action="store_true", help="ignore the stage cache")
+    add_prefect_flag(p)
     p.set_defaults(func=cmd_demo)
