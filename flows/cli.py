@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ladder", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress lines (results are still printed)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module in COMMAND_MODULES:
@@ -48,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     from data_pipeline.locks import LockTimeout
+    from flows import terminal
+
+    terminal.configure(quiet=args.quiet)
     from flows.prefect_server import PrefectUnavailable, connect
 
     try:

@@ -55,10 +55,11 @@ def curate_plain(
     force: bool = False,
     run_id: str | None = None,
     stages: list[str] | None = None,
-    progress=None,
 ) -> list[dict[str, Any]]:
     """``curate`` without Prefect (``--no-prefect``): the same stages and results, in-process."""
     from data_pipeline.runner import run_stage
+    from flows import terminal
+    from flows.stage_tasks import result_dict
 
     overrides = None
     if sources:
@@ -71,18 +72,15 @@ def curate_plain(
     preflight(project, stages or project.pipeline)
     results = []
     for stage in stages or project.pipeline:
-        result = run_stage(project, stage, run_id=run_id, force=force, progress=progress)
-        results.append(
-            {
-                "stage": stage,
-                "run_id": result.run.run_id,
-                "skipped": result.skipped,
-                "status": result.run.status,
-                "outputs": {t.table: t.version for t in result.run.outputs},
-                "counts": result.run.counts,
-                "report": result.report,
-            }
+        result = run_stage(
+            project,
+            stage,
+            run_id=run_id,
+            force=force,
+            progress=lambda message, fraction, s=stage: terminal.report(s, message, fraction),
         )
+        results.append(result_dict(stage, result))
+        terminal.done(stage, terminal.stage_summary(results[-1]))
     return results
 
 

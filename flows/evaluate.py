@@ -26,6 +26,7 @@ from evaluation.compare import compare, format_table, table_records
 from evaluation.config import load_eval_config
 from evaluation.report import category_chart, gauntlet_text
 from evaluation.run import evaluate_model
+from flows import terminal
 
 DEFAULT_CONFIG = "conf/eval/eval.yaml"
 BASE_MODEL = "smollm2-135m-instruct"
@@ -53,10 +54,12 @@ def evaluate_model_task(
 
     def progress(message: str, fraction: float | None) -> None:
         logger.info(message)
+        terminal.report(model, message, fraction)
         if fraction is not None:
             update_progress_artifact(progress_id, 100.0 * fraction)
 
     out = evaluate_one(config, model, run_id, tasks, limit, perplexity, golden, latency, progress)
+    terminal.done(model, f"{len(out['rows'])} result rows")
     create_table_artifact(
         key=_key("eval", out["slug"]),
         table=[
@@ -97,6 +100,14 @@ def evaluate_one(
     }
 
 
+def _one_plain(config: str, model: str, run_id: str, *args) -> dict[str, Any]:
+    out = evaluate_one(
+        config, model, run_id, *args, progress=lambda m, f: terminal.report(model, m, f)
+    )
+    terminal.done(model, f"{len(out['rows'])} result rows")
+    return out
+
+
 def evaluate_plain(
     model: str = BASE_MODEL,
     config: str = DEFAULT_CONFIG,
@@ -109,7 +120,7 @@ def evaluate_plain(
 ) -> dict[str, Any]:
     """``evaluate`` without Prefect (``--no-prefect``): the same result, no artifacts."""
     run_id = run_id or new_run_id()
-    out = evaluate_one(config, model, run_id, tasks, limit, perplexity, golden, latency)
+    out = _one_plain(config, model, run_id, tasks, limit, perplexity, golden, latency)
     if any(r["kind"] == "category" for r in out["rows"]):
         out["chart"] = str(category_chart({out["model"]: out["rows"]}, _chart_path(config, run_id)))
     return out
@@ -127,8 +138,8 @@ def compare_plain(
 ) -> dict[str, Any]:
     """``compare_models`` without Prefect (``--no-prefect``): the same result, no artifacts."""
     run_id = run_id or new_run_id()
-    b = evaluate_one(config, base, run_id, tasks, limit, True, golden, latency)
-    t = evaluate_one(config, tuned, run_id, tasks, limit, True, golden, latency)
+    b = _one_plain(config, base, run_id, tasks, limit, True, golden, latency)
+    t = _one_plain(config, tuned, run_id, tasks, limit, True, golden, latency)
     rows = compare(b["rows"], t["rows"])
     text = format_table(rows, b["model"], t["model"])
     chart = category_chart(

@@ -34,7 +34,7 @@ def ladder_plain(
     from flows.evaluate import compare_plain
     from training.orchestrate import run_training
 
-    curated = curate_plain(config=config, force=force, progress=lambda m, f: print(f"  {m}"))
+    curated = curate_plain(config=config, force=force)
     trained = run_training(recipe)
     tuned = model_ref(trained)
     compared = compare_plain(base=base, tuned=tuned, tasks=eval_tasks, limit=eval_limit)

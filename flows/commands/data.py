@@ -52,7 +52,6 @@ def cmd_curate(args: argparse.Namespace) -> int:
             sources=args.sources,
             force=args.force,
             run_id=args.run_id,
-            progress=lambda message, fraction: print(f"  {message}"),
         )
     else:
         results = curate(
@@ -73,6 +72,7 @@ def cmd_stage(args: argparse.Namespace) -> int:
     if args.no_prefect:
         from data_pipeline.project import load_project
         from data_pipeline.runner import run_stage
+        from flows import terminal
 
         result = run_stage(
             load_project(args.config),
@@ -80,7 +80,7 @@ def cmd_stage(args: argparse.Namespace) -> int:
             run_id=args.run_id,
             inputs=inputs,
             force=args.force,
-            progress=lambda message, fraction: print(f"  {message}"),
+            progress=lambda message, fraction: terminal.report(args.name, message, fraction),
         )
         run = result.run
         print_results(
