@@ -92,6 +92,7 @@ def evaluate_model(
     lm = make_backend(
         hf_model, tokenizer, cfg.engine.kind, cfg.engine.batch_tokens, cfg.engine.batch_size,
         show_progress=False, progress=batches_done,
+        max_gen_toks=cfg.engine.max_gen_toks_limited if limit is not None else None,
     )  # fmt: skip
     results = []
     for i, spec in enumerate(specs):
@@ -101,7 +102,8 @@ def evaluate_model(
         results.append(result)
         report_fn(
             f"{model.artifact_id}: {spec.name} {result.metric}={result.value:.4f} "
-            f"(n={result.n}, {result.n / max(result.seconds, 1e-9):.2f} items/s)",
+            f"(n={result.n}, {result.seconds:.0f}s, {result.n / max(result.seconds, 1e-9):.2f} "
+            "items/s)",
             (i + 1) / max(1, len(specs)),
         )
     evaluation = ModelEvaluation(model, None)

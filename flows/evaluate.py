@@ -24,7 +24,7 @@ from data_pipeline.project import load_project
 from data_pipeline.runner import new_run_id, open_lakehouse
 from evaluation.compare import compare, format_table, table_records
 from evaluation.config import load_eval_config
-from evaluation.report import category_chart, gauntlet_text
+from evaluation.report import category_chart, gauntlet_text, task_times
 from evaluation.run import evaluate_model
 from flows import terminal
 
@@ -96,6 +96,7 @@ def evaluate_one(
         "rows": ev.row_dicts(),
         "results": str(ev.results_version),
         "text": gauntlet_text(ev.report) if ev.report else "",
+        "task_times": task_times(ev.report),
         "mlflow_run_id": ev.mlflow_run_id,
     }
 
@@ -142,6 +143,7 @@ def compare_plain(
     t = _one_plain(config, tuned, run_id, tasks, limit, True, golden, latency)
     rows = compare(b["rows"], t["rows"])
     text = format_table(rows, b["model"], t["model"])
+    text += f"\n\nbase  {b['task_times']}\ntuned {t['task_times']}"
     chart = category_chart(
         {f"base {b['model']}": b["rows"], f"tuned {t['model']}": t["rows"]},
         _chart_path(config, run_id),
@@ -200,6 +202,7 @@ def compare_models(
     t = evaluate_model_task(config, tuned, run_id, tasks, limit, True, golden, latency)
     rows = compare(b["rows"], t["rows"])
     text = format_table(rows, b["model"], t["model"])
+    text += f"\n\nbase  {b['task_times']}\ntuned {t['task_times']}"
     print(text)
     create_table_artifact(
         key="eval-compare",
