@@ -13,7 +13,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export LADDER_SPARK_JARS_DIR := $(CURDIR)/$(JARS)
 
-.PHONY: setup demo test lint format clean jars platform platform-down browser
+.PHONY: setup demo test lint format clean jars platform platform-down cluster cluster-down browser
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ platform: setup
 
 platform-down:
 	$(BIN)/ladder platform down
+
+# Spark standalone master + 2 workers and an S3 store (s3proxy) on 127.0.0.1 (docs/cluster.md).
+cluster: setup
+	$(BIN)/ladder platform cluster up
+
+cluster-down:
+	$(BIN)/ladder platform cluster down
 
 lint: setup
 	$(BIN)/ruff check .

@@ -9,9 +9,7 @@ tables alike.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
+from data_pipeline import storage
 from data_pipeline.lakehouse import Lakehouse, TableVersion
 from data_pipeline.names import check_artifact_name
 
@@ -59,17 +58,10 @@ class Artifact:
         return TableVersion(PREFIX + self.name, self.version)
 
 
-def hash_path(path: str | Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file, or of a folder's files (relative names and contents, sorted)."""
-    path = Path(path)
-    digest = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for file in files:
-        digest.update(str(file.relative_to(path) if file != path else file.name).encode())
-        with open(file, "rb") as f:
-            while block := f.read(chunk):
-                digest.update(block)
-    return digest.hexdigest()
+def hash_path(path: str | Path) -> str:
+    """SHA-256 of a file, or of a folder's files (relative names and contents, sorted); local
+    paths and URIs alike (``storage.hash_tree``)."""
+    return storage.hash_tree(str(path))
 
 
 class ArtifactRegistry:
@@ -100,7 +92,7 @@ class ArtifactRegistry:
         """Append a new version of ``name``. An identical (name, run, stage, hash) is reused."""
         check_artifact_name(name)
         self._ensure()
-        if content_hash is None and "://" not in uri and os.path.exists(uri):
+        if content_hash is None and storage.exists(uri):
             content_hash = hash_path(uri)
         known = self.versions(name)
         for existing in known:

@@ -269,6 +269,7 @@ class LineageNode:
     run: RunRecord | None
     parents: list[LineageNode]
     contributing_runs: list[tuple[str, str]] = field(default_factory=list)
+    location: str = ""
 
 
 def lineage(
@@ -278,14 +279,14 @@ def lineage(
     from data_pipeline.artifacts import PREFIX, ArtifactRegistry
 
     is_artifact = table.startswith(PREFIX)
+    location = lakehouse.path(table)
+    if is_artifact:
+        artifact = ArtifactRegistry(lakehouse).get(table.removeprefix(PREFIX), version)
+        version, location = artifact.version, artifact.uri
+    elif version is None:
+        version = lakehouse.latest_version(table)
     if version is None:
-        version = (
-            ArtifactRegistry(lakehouse).get(table.removeprefix(PREFIX)).version
-            if is_artifact
-            else lakehouse.latest_version(table)
-        )
-        if version is None:
-            raise FileNotFoundError(f"table {table!r} does not exist under {lakehouse.root}")
+        raise FileNotFoundError(f"table {table!r} does not exist under {lakehouse.root}")
     log = RunLog(lakehouse)
     run = log.producer_of(table, version)
     contributing: list[tuple[str, str]] = []
@@ -299,13 +300,15 @@ def lineage(
     parents = []
     if run is not None and depth > 0:
         parents = [lineage(lakehouse, t.table, t.version, depth - 1) for t in run.inputs]
-    return LineageNode(TableVersion(table, version), run, parents, contributing)
+    return LineageNode(TableVersion(table, version), run, parents, contributing, location)
 
 
 def format_lineage(node: LineageNode, indent: int = 0) -> str:
     """Render a lineage tree as indented text."""
     pad = "  " * indent
     lines = [f"{pad}{node.table_version}"]
+    if node.location:
+        lines.append(f"{pad}  at {node.location}")
     run = node.run
     if run is None:
         lines.append(f"{pad}  (no run recorded for this version)")

@@ -8,18 +8,20 @@ Layout under the project's artifacts root::
     mds/<name>/v<run_id>/<stream>/part-00000/shard.00000.mds.zstd ...   written by Spark tasks
     mds/<name>/v<run_id>/<stream>/part-tail/...          the groups' tails packed together
 
-``<stream>/`` is what ``streaming.Stream(local=...)`` and llm-foundry's text loaders read.
+``<artifacts>`` may be a local folder or a URI (``s3://bucket/prefix``): ``<stream>/`` is what
+``streaming.Stream(local=...)`` or ``Stream(remote=..., local=cache)`` and llm-foundry's text
+loaders read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import shutil
 from pathlib import Path
 
+from data_pipeline import storage
 from data_pipeline.names import check_name, within
 
 MANIFEST = "manifest.json"
@@ -27,36 +29,41 @@ LATEST = "LATEST"
 INDEX = "index.json"
 
 
-def set_root(artifacts_root: str | Path, name: str) -> Path:
-    base = Path(artifacts_root).resolve() / "mds"
-    return within(base, base / check_name(name, "shard set name"), "shard set folder")
+def set_root(artifacts_root: str | Path, name: str) -> str:
+    """``<artifacts>/mds/<name>``: a local folder or a URI prefix (``name``: a plain name)."""
+    name = check_name(name, "shard set name")
+    return storage.join(storage.absolute(str(artifacts_root)), "mds", name)
 
 
-def version_dir(root: Path, run_id: str) -> Path:
-    """``<root>/v<run_id>``; refused unless it stays under ``root``."""
-    return within(root, root / f"v{check_name(run_id, 'run id')}", "shard version folder")
+def version_dir(root: str | Path, run_id: str) -> str:
+    """``<root>/v<run_id>``; a run id that could leave ``root`` is refused."""
+    out = storage.join(str(root), f"v{check_name(run_id, 'run id')}")
+    if not storage.is_remote(out):
+        within(storage.local_path(str(root)), storage.local_path(out), "shard version folder")
+    return out
 
 
-def merge_stream(stream_dir: Path) -> list[dict]:
+def merge_stream(stream_dir: str | Path) -> list[dict]:
     """Merge the part indexes of a stream (in part order) into ``<stream>/index.json``.
 
-    Returns one entry per shard: basename, samples, bytes on disk and its hashes.
+    The merged index is what ``streaming.base.util.merge_index`` writes (shard basenames
+    prefixed with their part folder), built from the part indexes through the storage layer, so
+    a stream on an object store merges without a local copy. Returns one entry per shard:
+    basename, samples, bytes stored and its hashes.
     """
-    from streaming.base.util import merge_index
-
-    parts = sorted(str(p) for p in stream_dir.glob(f"part-*/{INDEX}"))
-    merged = stream_dir / INDEX
-    merged.unlink(missing_ok=True)
-    if parts:
-        quiet = logging.getLogger().level
-        logging.getLogger().setLevel(logging.ERROR)  # merge_index warns about its temp folder
-        try:
-            merge_index(parts, str(stream_dir))
-        finally:
-            logging.getLogger().setLevel(quiet)
-    else:
-        merged.write_text(json.dumps({"version": 2, "shards": []}))
-    shards = json.loads(merged.read_text())["shards"]
+    stream_dir = str(stream_dir)
+    parts = sorted(f.path for f in storage.list_files(storage.join(stream_dir, "part-*", INDEX)))
+    shards: list[dict] = []
+    for part in parts:
+        folder = storage.basename(storage.parent(part))
+        for shard in json.loads(storage.read_text(part))["shards"]:
+            for key in ("raw_data", "zip_data", "raw_meta", "zip_meta"):
+                if shard.get(key):
+                    shard[key]["basename"] = f"{folder}/{shard[key]['basename']}"
+            shards.append(shard)
+    storage.write_text(
+        storage.join(stream_dir, INDEX), json.dumps({"version": 2, "shards": shards})
+    )
     out = []
     for shard in shards:
         stored = shard.get("zip_data") or shard["raw_data"]
@@ -80,40 +87,44 @@ def content_hash(manifest: dict) -> str:
     return digest.hexdigest()
 
 
-def write_manifest(folder: Path, manifest: dict) -> Path:
-    path = folder / MANIFEST
-    path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+def write_manifest(folder: str | Path, manifest: dict) -> str:
+    path = storage.join(str(folder), MANIFEST)
+    storage.write_text(path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return path
 
 
-def mark_latest(root: Path, folder: Path) -> None:
-    """Point ``LATEST`` at ``folder`` (atomic rename)."""
-    staging = root / f".{LATEST}.{os.getpid()}"
-    staging.write_text(folder.name + "\n")
-    os.replace(staging, root / LATEST)
+def mark_latest(root: str | Path, folder: str | Path) -> None:
+    """Point ``LATEST`` at ``folder`` (an atomic replace, or one object PUT)."""
+    storage.replace_text(storage.join(str(root), LATEST), storage.basename(str(folder)) + "\n")
 
 
 def read_manifest(folder: str | Path) -> dict:
-    folder = Path(folder)
-    if not (folder / MANIFEST).is_file() and (folder / LATEST).is_file():
-        folder = folder / (folder / LATEST).read_text().strip()
-    return json.loads((folder / MANIFEST).read_text())
+    """The manifest of a version folder, or of the ``LATEST`` version of a shard-set root."""
+    folder = str(folder)
+    manifest = storage.join(folder, MANIFEST)
+    latest = storage.join(folder, LATEST)
+    if not storage.is_file(manifest) and storage.is_file(latest):
+        manifest = storage.join(folder, storage.read_text(latest).strip(), MANIFEST)
+    return json.loads(storage.read_text(manifest))
 
 
-def fresh_version_dir(root: Path, run_id: str) -> tuple[Path, list[Path]]:
-    """The run's version folder, emptied, and the leftovers of killed runs that were removed:
-    version folders without a manifest (a run killed while writing shards) and ``LATEST``
-    staging files. Call it under the stage's lock: no other run writes here meanwhile."""
+def fresh_version_dir(root: str | Path, run_id: str) -> tuple[str, list[str]]:
+    """The run's version folder, emptied, and the leftovers of killed runs that were removed
+    (local roots): version folders without a manifest (a run killed while writing shards) and
+    ``LATEST`` staging files. Call it under the stage's lock: no other run writes here."""
     out = version_dir(root, run_id)
-    removed = []
-    if root.is_dir():
-        for path in sorted(root.iterdir()):
-            partial = path.is_dir() and path.name.startswith("v") and not (path / MANIFEST).exists()
-            if path == out or partial:
-                shutil.rmtree(path, ignore_errors=True)
-                removed += [path] if path != out else []
-            elif path.name.startswith(f".{LATEST}."):
-                path.unlink(missing_ok=True)
+    storage.remove_tree(out)  # a failed earlier attempt of this run
+    removed: list[str] = []
+    local = storage.local_path(str(root))
+    if not storage.is_remote(str(root)) and os.path.isdir(local):
+        for name in sorted(os.listdir(local)):
+            path = os.path.join(local, name)
+            if os.path.isdir(path) and name.startswith("v"):
+                if not os.path.exists(os.path.join(path, MANIFEST)):
+                    shutil.rmtree(path, ignore_errors=True)
+                    removed.append(path)
+            elif name.startswith(f".{LATEST}."):
+                os.remove(path)
                 removed.append(path)
-    out.mkdir(parents=True)
+    storage.makedirs(out)
     return out, removed

@@ -21,11 +21,13 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
+from data_pipeline import storage
 from data_pipeline.mds_writer import ShardWriter
 
 RESULT_SCHEMA = (
@@ -33,6 +35,7 @@ RESULT_SCHEMA = (
     "sequences long, tail binary"
 )
 TAIL_PART = "part-tail"
+INDEX = "index.json"
 ARROW_SCHEMA = pa.schema(
     [
         ("kind", pa.string()),
@@ -74,13 +77,22 @@ def part_name(part: int) -> str:
     return f"part-{part:05d}"
 
 
+def staging_dir(final: str, attempt: int | str) -> str:
+    """Where a task attempt writes a part before publishing it: beside it on a local disk
+    (published by rename), in the worker's temp folder for an object store (by upload)."""
+    if storage.is_remote(final):
+        return tempfile.mkdtemp(prefix=f"ladder-{storage.basename(final)}-")
+    parent, name = os.path.split(storage.local_path(final))
+    return os.path.join(parent, f".{name}.attempt-{attempt}")
+
+
 class _Group:
     """The open writer, carried tokens and per-source counts of one (stream, part)."""
 
     def __init__(self, spec: PackSpec, stream: str, part: int, attempt: int):
         self.spec, self.stream, self.part = spec, stream, part
-        self.final = os.path.join(spec.out, stream, part_name(part))
-        self.staging = os.path.join(spec.out, stream, f".{part_name(part)}.attempt-{attempt}")
+        self.final = storage.join(spec.out, stream, part_name(part))
+        self.staging = staging_dir(self.final, attempt)
         shutil.rmtree(self.staging, ignore_errors=True)
         self.writer = spec.writer(self.staging)
         self.carry = np.zeros(0, spec.dtype)
@@ -97,8 +109,7 @@ class _Group:
 
     def close(self) -> list[tuple]:
         self.writer.finish()
-        shutil.rmtree(self.final, ignore_errors=True)
-        os.replace(self.staging, self.final)
+        storage.publish_tree(self.staging, self.final, last=(INDEX,))
         rows = [("group", self.stream, self.part, None, 0, 0, self.sequences, self.carry.tobytes())]
         for source, (docs, tokens) in sorted(self.sources.items()):
             rows.append(("source", self.stream, self.part, source, docs, tokens, 0, None))
@@ -196,9 +207,11 @@ def write_tails(spec: PackSpec, stream: str, tails: list[bytes]) -> tuple[int, i
     n = len(tokens) // spec.seq_len
     if n == 0:
         return 0, len(tokens)
-    out = os.path.join(spec.out, stream, TAIL_PART)
-    shutil.rmtree(out, ignore_errors=True)
-    with spec.writer(out) as writer:
+    out = storage.join(spec.out, stream, TAIL_PART)
+    staging = staging_dir(out, os.getpid())
+    shutil.rmtree(staging, ignore_errors=True)
+    with spec.writer(staging) as writer:
         for i in range(n):
             writer.write({"tokens": tokens[i * spec.seq_len : (i + 1) * spec.seq_len]})
+    storage.publish_tree(staging, out, last=(INDEX,))
     return n, len(tokens) - n * spec.seq_len

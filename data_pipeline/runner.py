@@ -12,9 +12,9 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from data_pipeline import storage
 from data_pipeline.config import stable_hash
 from data_pipeline.lakehouse import CommitInfo, Lakehouse, TableVersion
 from data_pipeline.lineage import (
@@ -225,7 +225,7 @@ def _outputs_exist(lakehouse: Lakehouse, run: RunRecord) -> bool:
                 art = ArtifactRegistry(lakehouse).get(name, table.version)
             except FileNotFoundError:
                 return False
-            if "://" not in art.uri and not Path(art.uri).exists():
+            if not storage.exists(art.uri):
                 return False
             continue
         latest = lakehouse.latest_version(table.table)

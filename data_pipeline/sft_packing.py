@@ -21,8 +21,9 @@ import shutil
 import numpy as np
 import pyarrow as pa
 
+from data_pipeline import storage
 from data_pipeline.mds_writer import ShardWriter
-from data_pipeline.packing import part_name
+from data_pipeline.packing import INDEX, part_name, staging_dir
 from data_pipeline.sft import Renderer, SftError, SftSpec
 
 ARROW_SCHEMA = pa.schema(
@@ -59,8 +60,8 @@ class _Writer:
     """The MDS writer of one (stream, part), and the examples waiting to be packed."""
 
     def __init__(self, out: str, stream: str, part: int, attempt: int, opts: dict, dtype: str):
-        self.final = os.path.join(out, stream, part_name(part))
-        self.staging = os.path.join(out, stream, f".{part_name(part)}.attempt-{attempt}")
+        self.final = storage.join(out, stream, part_name(part))
+        self.staging = staging_dir(self.final, attempt)
         shutil.rmtree(self.staging, ignore_errors=True)
         self.writer = ShardWriter(self.staging, **opts)
         self.dtype = dtype
@@ -99,8 +100,7 @@ class _Writer:
     def close(self) -> None:
         self.flush_packed()
         self.writer.finish()
-        shutil.rmtree(self.final, ignore_errors=True)
-        os.replace(self.staging, self.final)
+        storage.publish_tree(self.staging, self.final, last=(INDEX,))
 
 
 def sft_partition(spec: SftSpec, out: str, dtype: str, pack: bool, opts: dict):

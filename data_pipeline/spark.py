@@ -2,6 +2,14 @@
 
 One session per process is reused. Under ``spark-submit`` the session that already exists is
 taken as it is (the cluster's settings win).
+
+Object storage: ``s3://`` and ``s3a://`` paths both go to Hadoop's S3A file system (jars from
+``infra/fetch_jars.sh``). An S3-compatible endpoint comes from the environment, first set of
+``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``, ``S3_ENDPOINT_URL`` (the AWS SDKs' order, then
+the name mosaicml-streaming reads); with one set, requests are path-style and an ``http://``
+endpoint turns TLS off. Credentials are never put into the Spark conf: S3A takes them from its
+provider chain (environment variables, profile, instance role), on the driver and on every
+executor, which on a cluster means the workers' environment or instance profile.
 """
 
 from __future__ import annotations
@@ -10,15 +18,21 @@ import glob
 import logging
 import os
 import time
+from collections.abc import Mapping
+from urllib.parse import urlparse
 
 from pyspark.sql import SparkSession
 
 from data_pipeline.config import SparkSettings
+from data_pipeline.storage import ENDPOINT_VARIABLES
 
 log = logging.getLogger(__name__)
 
 DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+
+S3A = "org.apache.hadoop.fs.s3a.S3AFileSystem"
+LOOPBACK = ("127.0.0.1", "localhost")
 
 _session: SparkSession | None = None
 last_start_seconds: float | None = None
@@ -30,6 +44,32 @@ def delta_maven_coordinates() -> list[str]:
 
     builder = configure_spark_with_delta_pip(SparkSession.builder)
     return builder._options.get("spark.jars.packages", "").split(",")
+
+
+def s3_endpoint(env: Mapping[str, str] | None = None) -> str | None:
+    """The S3 endpoint URL from the environment (first set of ``ENDPOINT_VARIABLES``), or None."""
+    env = os.environ if env is None else env
+    return next((env[name] for name in ENDPOINT_VARIABLES if env.get(name)), None)
+
+
+def s3a_conf(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Spark settings for ``s3://`` and ``s3a://`` paths; credentials are never among them."""
+    env = os.environ if env is None else env
+    conf = {"spark.hadoop.fs.s3.impl": S3A, "spark.hadoop.fs.s3a.impl": S3A}
+    endpoint = s3_endpoint(env)
+    if endpoint:
+        conf["spark.hadoop.fs.s3a.endpoint"] = endpoint
+        conf["spark.hadoop.fs.s3a.path.style.access"] = "true"
+        if endpoint.startswith("http://"):
+            conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] = "false"
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    if region:
+        conf["spark.hadoop.fs.s3a.endpoint.region"] = region
+    return conf
+
+
+def _on_loopback(master: str) -> bool:
+    return master.startswith("local") or urlparse(master).hostname in LOOPBACK
 
 
 def _jar_list(jars_dir: str) -> str:
@@ -54,7 +94,7 @@ def build_session(settings: SparkSettings) -> SparkSession:
     python = os.environ.get("PYSPARK_PYTHON") or _current_python()
     os.environ.setdefault("PYSPARK_PYTHON", python)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", python)
-    if settings.master.startswith("local"):
+    if _on_loopback(settings.master):  # local mode, or a cluster on this machine only
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     log_config = os.path.join(os.path.dirname(__file__), "log4j2.properties")
     builder = (
@@ -80,7 +120,7 @@ def build_session(settings: SparkSettings) -> SparkSession:
         builder = builder.config("spark.jars.packages", ",".join(delta_maven_coordinates()))
         if settings.ivy_dir:
             builder = builder.config("spark.jars.ivy", settings.ivy_dir)
-    for key, value in settings.conf.items():
+    for key, value in {**s3a_conf(), **settings.conf}.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel(settings.log_level)

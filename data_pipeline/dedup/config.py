@@ -64,7 +64,12 @@ class DedupConfig(StrictModel):
         default=True, description="reuse stored signatures and clusters of earlier runs"
     )
     max_cc_rounds: int = Field(default=60, ge=1)
-    checkpoint: Literal["local", "reliable"] = "local"
+    checkpoint: Literal["auto", "local", "reliable"] = Field(
+        default="auto",
+        description="how connected components cut their lineage: 'local' keeps blocks on the "
+        "executors (fast; lost with an executor), 'reliable' writes them under the lakehouse "
+        "(survives a lost worker); 'auto' is local on local[*] and reliable on a cluster",
+    )
 
     def banding(self) -> Banding:
         """The bands x rows used (configured, or chosen for ``threshold``)."""

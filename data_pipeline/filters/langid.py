@@ -42,10 +42,13 @@ def lid176_path() -> Path:
 
 
 def load_fasttext(path: str | Path):
-    """Load a fastText model file without the library's deprecation print."""
+    """Load a fastText model file (a local path or a URI) without the library's deprecation
+    print."""
     from fasttext.FastText import _FastText
 
-    return _FastText(model_path=str(path))
+    from data_pipeline import storage
+
+    return _FastText(model_path=storage.local_copy(str(path)))
 
 
 def sample_text(text: str, max_chars: int) -> str:

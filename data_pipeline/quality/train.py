@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
 import tempfile
 from dataclasses import asdict, dataclass
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from data_pipeline import storage
 from data_pipeline.artifacts import Artifact, ArtifactRegistry
 from data_pipeline.filters.quality_classifier import classifier_text
 from data_pipeline.lakehouse import Lakehouse, TableVersion
@@ -142,16 +144,15 @@ def train_quality_model(
     random.Random(params.seed).shuffle(examples)
     test = [e for i, e in enumerate(examples) if (i % round(1 / heldout)) == 0] if heldout else []
     train = [e for i, e in enumerate(examples) if not heldout or (i % round(1 / heldout)) != 0]
-    folder = Path(artifacts_root) / "quality" / name / run_id
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = storage.join(storage.absolute(str(artifacts_root)), "quality", name, run_id)
+    staging = tempfile.mkdtemp(prefix="ladder-quality-")
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
         for text, label in train:
             f.write(f"__label__{POSITIVE if label else NEGATIVE} {classifier_text(text)}\n")
     model, attempts = train_supervised(f.name, params)
     Path(f.name).unlink(missing_ok=True)
     metrics = evaluate(model, [t for t, _ in test], [y for _, y in test]) if test else {}
-    model_path = folder / "model.bin"
-    model.save_model(str(model_path))
+    model.save_model(os.path.join(staging, "model.bin"))
     manifest: dict[str, Any] = {
         "label": POSITIVE,
         "positives": {"source": pos.origin, "docs": len(pos.texts)},
@@ -162,11 +163,13 @@ def train_quality_model(
         "training": attempts,
         "use": f"quality_classifier: {{model: 'artifact:{name}', label: {POSITIVE}}}",
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+    with open(os.path.join(staging, "manifest.json"), "w", encoding="utf-8") as out:
+        out.write(json.dumps(manifest, indent=2, default=str))
+    storage.publish_tree(staging, folder)
     artifact = ArtifactRegistry(lake).register(
         name,
         "fasttext_quality_model",
-        str(model_path),
+        storage.join(folder, "model.bin"),
         manifest,
         run_id=run_id,
         stage="quality_train",

@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import glob
-import os
 from collections.abc import Iterator
 
 import pyarrow as pa
 
-from data_pipeline.readers.base import RowBuffer, Split, SplitReader, expand_paths
+from data_pipeline import storage
+from data_pipeline.readers.base import RowBuffer, Split, SplitReader
 from data_pipeline.readers.parquet import record_batches_to_rows
 
 
-def arrow_files(pattern: str) -> list[str]:
-    """The ``.arrow`` files of one or more dataset folders (a glob may name several)."""
-    folders = sorted(glob.glob(pattern)) if any(c in pattern for c in "*?[") else [pattern]
-    files: list[str] = []
-    for folder in folders:
-        if os.path.isdir(folder):
-            files.extend(p for p in expand_paths(folder) if p.endswith(".arrow"))
-        elif os.path.isfile(folder):
-            files.append(folder)
-    return files
-
-
 def _open(path: str) -> pa.RecordBatchReader:
-    source = pa.memory_map(path)
+    if storage.is_remote(path):
+        source = pa.BufferReader(storage.read_bytes(path))
+    else:
+        source = pa.memory_map(storage.local_path(path))
     try:
         return pa.ipc.open_stream(source)
     except pa.ArrowInvalid:
+        source.seek(0)
         return pa.ipc.open_file(source)
 
 

@@ -11,14 +11,14 @@ three kinds:
 
 from __future__ import annotations
 
-import glob
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 
 import pyarrow as pa
 
+from data_pipeline import storage
 from data_pipeline.config import SourceConfig
+from data_pipeline.storage import FileInfo
 
 DOC, BAD, END = "doc", "bad", "end"
 
@@ -37,6 +37,7 @@ RAW_SCHEMA = pa.schema(
         ("raw", pa.string()),
         ("split_id", pa.string()),
         ("records", pa.int64()),
+        ("name", pa.string()),
     ]
 )
 
@@ -45,7 +46,12 @@ RAW_PREVIEW_CHARS = 1024
 
 @dataclass(frozen=True)
 class Split:
-    """A unit of reading work: a whole file, or a [start, end) range of bytes or row groups."""
+    """A unit of reading work: a whole file, or a [start, end) byte range of one.
+
+    ``path`` is the file's full path or URI (provenance); ``name`` its path relative to the
+    source's folder, which is what document ids use, so that moving a corpus from a local
+    folder to a bucket keeps every id.
+    """
 
     source: str
     path: str
@@ -53,6 +59,7 @@ class Split:
     start: int = 0
     end: int = -1
     size: int = 0
+    name: str = ""
 
     @property
     def split_id(self) -> str:
@@ -102,6 +109,7 @@ class RowBuffer:
             url=url,
             metadata=list((metadata or {}).items()),
             split_id=self.split.split_id,
+            name=self.split.name,
         )
 
     def bad(
@@ -162,8 +170,26 @@ class SplitReader:
         self.source = source
         self.options = options
 
-    def plan(self, path: str, target_bytes: int) -> list[Split]:
-        return [Split(self.source.name, path, self.format, 0, -1, _size(path))]
+    def plan(self, file: FileInfo, name: str, target_bytes: int) -> list[Split]:
+        """Splits of one listed file; from listing metadata only (the driver opens no file)."""
+        return [Split(self.source.name, file.path, self.format, 0, -1, file.size, name)]
+
+    def byte_ranges(self, file: FileInfo, name: str, target_bytes: int) -> list[Split]:
+        """``[start, end)`` byte ranges of about ``target_bytes`` covering the file."""
+        if file.size <= target_bytes:
+            return [Split(self.source.name, file.path, self.format, 0, -1, file.size, name)]
+        return [
+            Split(
+                self.source.name,
+                file.path,
+                self.format,
+                start,
+                min(start + target_bytes, file.size),
+                min(target_bytes, file.size - start),
+                name,
+            )
+            for start in range(0, file.size, target_bytes)
+        ]
 
     def read(self, split: Split, out: RowBuffer) -> Iterator[pa.RecordBatch]:
         raise NotImplementedError
@@ -224,28 +250,15 @@ def _file_reason(err: Exception) -> str:
     return "unreadable_file"
 
 
-def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
-
-
-def expand_paths(pattern: str) -> list[str]:
-    """Files matched by a path, glob or folder (recursive for folders), sorted."""
-    if any(ch in pattern for ch in "*?["):
-        matches = glob.glob(pattern, recursive=True)
-    elif os.path.isdir(pattern):
-        matches = [
-            os.path.join(root, name) for root, _, names in os.walk(pattern) for name in names
-        ]
-    else:
-        matches = [pattern] if os.path.exists(pattern) else []
-    return sorted(p for p in matches if os.path.isfile(p) and not _hidden(p))
-
-
-def _hidden(path: str) -> bool:
-    return os.path.basename(path).startswith((".", "_"))
+def relative_name(path: str, pattern: str) -> str:
+    """``path`` relative to the folder a source's ``path`` names (its part before any glob)."""
+    pattern = storage.local_path(pattern)
+    path = storage.local_path(path)
+    if path == pattern:
+        return storage.basename(path)
+    cut = min((pattern.index(c) for c in storage.GLOB_CHARS if c in pattern), default=None)
+    base = pattern.rstrip("/") + "/" if cut is None else pattern[: pattern.rfind("/", 0, cut) + 1]
+    return path[len(base) :] if path.startswith(base) else storage.basename(path)
 
 
 def get_reader(source: SourceConfig, options: ReadOptions) -> SplitReader:
@@ -267,21 +280,26 @@ def plan_splits(
     source: SourceConfig,
     options: ReadOptions,
     target_bytes: int,
-    paths: Iterable[str] | None = None,
+    files: Iterable[FileInfo] | None = None,
 ) -> list[Split]:
-    """Cut the files of ``source`` into splits of about ``target_bytes``."""
+    """Cut the files of ``source`` into splits of about ``target_bytes`` (no file is opened)."""
     reader = get_reader(source, options)
-    files = list(paths) if paths is not None else reader_files(source)
+    listed = list(files) if files is not None else reader_files(source)
     splits: list[Split] = []
-    for path in files:
-        splits.extend(reader.plan(path, target_bytes))
+    for file in listed:
+        splits.extend(reader.plan(file, relative_name(file.path, source.path), target_bytes))
     return splits
 
 
-def reader_files(source: SourceConfig) -> list[str]:
-    """The files a source's ``path`` names (an Arrow folder is listed by its reader)."""
-    if source.format == "arrow":
-        from data_pipeline.readers.arrow_dir import arrow_files
+def reader_files(source: SourceConfig) -> list[FileInfo]:
+    """The files a source's ``path`` names, with sizes (an Arrow folder keeps its .arrow files)."""
+    files = storage.list_files(source.path)
+    if source.format != "arrow":
+        return files
+    if any(ch in source.path for ch in storage.GLOB_CHARS):  # a glob may name dataset folders
+        files += storage.list_files(storage.join(source.path, "**"))
+    return sorted({f.path: f for f in files if f.path.endswith(".arrow")}.values(), key=_path)
 
-        return arrow_files(source.path)
-    return expand_paths(source.path)
+
+def _path(file: FileInfo) -> str:
+    return file.path

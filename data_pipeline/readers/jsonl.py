@@ -10,21 +10,21 @@ from typing import BinaryIO
 import orjson
 import pyarrow as pa
 
-from data_pipeline.readers.base import RowBuffer, Split, SplitReader, _size
+from data_pipeline import storage
+from data_pipeline.readers.base import RowBuffer, Split, SplitReader
 from data_pipeline.readers.fields import map_record
+from data_pipeline.storage import FileInfo
 
 CHUNK = 1 << 20
 
 
-def _open_compressed(path: str) -> BinaryIO:
+def _decompressed(path: str, raw: BinaryIO) -> BinaryIO:
+    """A decompressing reader over ``raw`` (the caller closes ``raw``)."""
     if path.endswith(".gz"):
-        return gzip.open(path, "rb")
-    if path.endswith(".zst"):
-        import zstandard
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    import zstandard
 
-        raw = open(path, "rb")  # noqa: SIM115 - closed with the stream reader
-        return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
-    return open(path, "rb")
+    return zstandard.ZstdDecompressor().stream_reader(raw, closefd=False)
 
 
 def _compressed(path: str) -> bool:
@@ -36,28 +36,17 @@ class JsonlReader(SplitReader):
 
     format = "jsonl"
 
-    def plan(self, path: str, target_bytes: int) -> list[Split]:
-        size = _size(path)
-        if _compressed(path) or size <= target_bytes:
-            return [Split(self.source.name, path, self.format, 0, -1, size)]
-        return [
-            Split(
-                self.source.name,
-                path,
-                self.format,
-                start,
-                min(start + target_bytes, size),
-                min(target_bytes, size - start),
-            )
-            for start in range(0, size, target_bytes)
-        ]
+    def plan(self, file: FileInfo, name: str, target_bytes: int) -> list[Split]:
+        if _compressed(file.path):
+            return super().plan(file, name, target_bytes)
+        return self.byte_ranges(file, name, target_bytes)
 
     def read(self, split: Split, out: RowBuffer) -> Iterator[pa.RecordBatch]:
         if _compressed(split.path):
-            with _open_compressed(split.path) as stream:
+            with storage.open(split.path, "rb") as raw, _decompressed(split.path, raw) as stream:
                 yield from self._lines(io.BufferedReader(stream, CHUNK), out, 0, None, True)
             return
-        with open(split.path, "rb") as f:
+        with storage.open(split.path, "rb") as f:
             start = split.start
             if start > 0:
                 # Hadoop convention: a range that starts mid-line skips to the next line; the

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_pipeline.readers.base import RowBuffer, Split, SplitReader, _size
+from data_pipeline import storage
+from data_pipeline.readers.base import RowBuffer, Split, SplitReader
 from data_pipeline.readers.fields import map_record
+from data_pipeline.storage import FileInfo
 
 
 def record_batches_to_rows(
@@ -33,43 +35,53 @@ def record_batches_to_rows(
                 yield out.flush()
 
 
+def _row_group_start(meta: pq.FileMetaData, group: int) -> int:
+    """Byte offset where a row group's first column chunk begins."""
+    rg = meta.row_group(group)
+    starts = []
+    for c in range(rg.num_columns):
+        chunk = rg.column(c)
+        first = chunk.data_page_offset
+        if chunk.has_dictionary_page and chunk.dictionary_page_offset:
+            first = min(first, chunk.dictionary_page_offset)
+        starts.append(first)
+    return min(starts) if starts else 0
+
+
+def groups_in_range(meta: pq.FileMetaData, start: int, end: int) -> list[int]:
+    """Row groups that begin in ``[start, end)`` (``end < 0``: to the end of the file).
+
+    A split is a byte range planned from the file size alone; the row groups it owns are read
+    from the footer by the worker, so every row group belongs to exactly one split.
+    """
+    return [
+        g
+        for g in range(meta.num_row_groups)
+        if (start == 0 or _row_group_start(meta, g) >= start)
+        and (end < 0 or _row_group_start(meta, g) < end)
+    ]
+
+
 class ParquetReader(SplitReader):
-    """Rows of Parquet files; a split is a range of row groups."""
+    """Rows of Parquet files; a split is a byte range, owning the row groups that start in it."""
 
     format = "parquet"
 
-    def plan(self, path: str, target_bytes: int) -> list[Split]:
-        size = _size(path)
-        try:
-            groups = pq.ParquetFile(path).metadata.num_row_groups
-        except Exception:
-            groups = 1  # unreadable: one split, whose read reports the error
-        if size <= target_bytes or groups <= 1:
-            return [Split(self.source.name, path, self.format, 0, -1, size)]
-        per = max(1, int(groups * target_bytes / size))
-        return [
-            Split(
-                self.source.name,
-                path,
-                self.format,
-                g,
-                min(g + per, groups),
-                size * min(per, groups - g) // groups,
-            )
-            for g in range(0, groups, per)
-        ]
+    def plan(self, file: FileInfo, name: str, target_bytes: int) -> list[Split]:
+        return self.byte_ranges(file, name, target_bytes)
 
     def read(self, split: Split, out: RowBuffer) -> Iterator[pa.RecordBatch]:
-        pf = pq.ParquetFile(split.path)
-        groups = list(range(pf.metadata.num_row_groups))
-        if split.end >= 0:
-            groups = groups[split.start : split.end]
-        first_row = (
-            sum(pf.metadata.row_group(g).num_rows for g in range(groups[0])) if groups else 0
-        )
-        top_field = self.source.text_field.split(".")[0]
-        if top_field not in pf.schema_arrow.names:
-            raise KeyError(f"column {top_field!r} not in Parquet schema {pf.schema_arrow.names}")
-        yield from record_batches_to_rows(
-            pf.iter_batches(row_groups=groups, batch_size=1024), self, out, first_row
-        )
+        with storage.open(split.path, "rb") as f:
+            pf = pq.ParquetFile(f)
+            meta = pf.metadata
+            groups = groups_in_range(meta, split.start, split.end)
+            first_row = sum(meta.row_group(g).num_rows for g in range(groups[0])) if groups else 0
+            top_field = self.source.text_field.split(".")[0]
+            if top_field not in pf.schema_arrow.names:
+                raise KeyError(
+                    f"column {top_field!r} not in Parquet schema {pf.schema_arrow.names}"
+                )
+            if groups:
+                yield from record_batches_to_rows(
+                    pf.iter_batches(row_groups=groups, batch_size=1024), self, out, first_row
+                )

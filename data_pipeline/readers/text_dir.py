@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
+from data_pipeline import storage
 from data_pipeline.readers.base import RowBuffer, Split, SplitReader
 
 
@@ -16,7 +17,7 @@ class TextFileReader(SplitReader):
 
     def read(self, split: Split, out: RowBuffer) -> Iterator[pa.RecordBatch]:
         limit = self.options.max_record_bytes
-        with open(split.path, "rb") as f:
+        with storage.open(split.path, "rb") as f:
             data = f.read(limit + 1)
         if len(data) > limit:
             out.bad("file", 0, "too_large", f"file over max_record_bytes={limit:,}", data[:1024])

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pyarrow as pa
 from warcio.archiveiterator import ArchiveIterator
 
+from data_pipeline import storage
 from data_pipeline.readers.base import RowBuffer, Split, SplitReader
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -27,7 +28,7 @@ class WarcReader(SplitReader):
     format = "warc"
 
     def read(self, split: Split, out: RowBuffer) -> Iterator[pa.RecordBatch]:
-        with open(split.path, "rb") as stream:
+        with storage.open(split.path, "rb") as stream:
             for index, record in enumerate(ArchiveIterator(stream)):
                 kind = record.rec_type
                 if kind not in ("response", "conversion", "resource"):

@@ -10,9 +10,11 @@ output table and the ``rejects``/``quarantine`` rows of that run. ``render_markd
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from data_pipeline import storage
 from data_pipeline.lakehouse import Lakehouse
 from data_pipeline.lineage import RunLog, RunRecord
 
@@ -191,15 +193,14 @@ def render_markdown(chain: list[StageFunnel], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_chart(chain: list[StageFunnel], path: str | Path, title: str) -> Path:
-    """A PNG: documents remaining after each stage, and the largest drop reasons."""
+def render_chart(chain: list[StageFunnel], path: str | Path, title: str) -> str:
+    """A PNG: documents remaining after each stage, and the largest drop reasons; ``path``
+    may be a local path or a URI."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     reasons = sorted(
         ((f"{s.stage}: {k}", v) for s in chain for k, v in s.reasons.items()), key=lambda kv: -kv[1]
     )[:12]
@@ -218,6 +219,8 @@ def render_chart(chain: list[StageFunnel], path: str | Path, title: str) -> Path
         ax2.axis("off")
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    png = io.BytesIO()
+    fig.savefig(png, dpi=110, format="png")
     plt.close(fig)
-    return path
+    storage.write_bytes(str(path), png.getvalue())
+    return str(path)

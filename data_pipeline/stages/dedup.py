@@ -70,7 +70,10 @@ def load_prior(ctx: StageContext) -> Prior:
 
 
 def _checkpointer(ctx: StageContext) -> Checkpoint:
-    if ctx.config.checkpoint == "local":
+    mode = ctx.config.checkpoint
+    if mode == "auto":
+        mode = "local" if ctx.spark.sparkContext.master.startswith("local") else "reliable"
+    if mode == "local":
         return local_checkpoint
     sc = ctx.spark.sparkContext
     if sc.getCheckpointDir() is None:

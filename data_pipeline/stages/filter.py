@@ -19,7 +19,6 @@ and after the commit.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -29,7 +28,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
 
-from data_pipeline import schemas
+from data_pipeline import schemas, storage
 from data_pipeline.artifacts import ArtifactRegistry, parse_ref
 from data_pipeline.filters.chain import ADDED_FIELDS, arrow_mapper
 from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite
@@ -141,9 +140,9 @@ def run(ctx: StageContext) -> StageOutput:
     if cfg.examples_per_reason:
         report["examples"] = _examples(annotated, cfg.examples_per_reason)
     report["markdown"] = filter_markdown(counts, report.get("examples", []))
-    chart = Path(ctx.project.artifacts) / "runs" / ctx.run_id / "filter_funnel.png"
+    chart = storage.join(ctx.project.artifacts, "runs", ctx.run_id, "filter_funnel.png")
     step = funnel_from_counts(STAGE, ctx.run_id, cfg.output, counts)
-    report["files"] = [str(render_chart([step], chart, f"filter run {ctx.run_id}"))]
+    report["files"] = [render_chart([step], chart, f"filter run {ctx.run_id}")]
 
     def verify(written: dict[str, TableVersion]) -> None:
         verify_commit(ctx, written, counts, sources, cfg.output, STAGE)

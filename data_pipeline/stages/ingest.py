@@ -1,8 +1,9 @@
 """Ingest: read declared sources into the ``ingested_docs`` table; every bad record quarantined.
 
-Output schema: ``doc_id`` (SHA-256 of source, location and text, 128 bits, hex), ``text``,
-``source``, ``licence``, ``url_or_path``, ``metadata``, ``ingested_at``, ``run_id``. The table is
-partitioned by ``source``; a run replaces the rows of the sources it read (and only those).
+Output schema: ``doc_id`` (SHA-256 of source, URL or else file name within the source folder
+plus location, and text; 128 bits, hex), ``text``, ``source``, ``licence``, ``url_or_path``,
+``metadata``, ``ingested_at``, ``run_id``. The table is partitioned by ``source``; a run
+replaces the rows of the sources it read (and only those).
 
 Accounting, per source: ``read`` (records the readers saw plus whole files that could not be
 read) = ``ingested`` + ``quarantined``. The run checks it before and after the commit.
@@ -10,7 +11,6 @@ read) = ``ingested`` + ``quarantined``. The run checks it before and after the c
 
 from __future__ import annotations
 
-import os
 from typing import Literal
 
 from pydantic import Field
@@ -110,13 +110,12 @@ def preflight(project, cfg: IngestConfig) -> None:
 
 
 def fingerprint(ctx: StageContext) -> list:
-    """Names, sizes and modification times of the files this run would read."""
-    out = []
-    for source in selected_sources(ctx):
-        for path in reader_files(source):
-            stat = os.stat(path)
-            out.append((source.name, path, stat.st_size, int(stat.st_mtime)))
-    return out
+    """Names, sizes and change tokens (mtime or ETag) of the files this run would read."""
+    return [
+        (source.name, f.path, f.size, f.version)
+        for source in selected_sources(ctx)
+        for f in reader_files(source)
+    ]
 
 
 def config_view(ctx: StageContext) -> dict:
@@ -136,12 +135,14 @@ def _licence_column(sources: list[SourceConfig]):
 def _docs(
     raw: DataFrame, bad_splits: list[str], ctx: StageContext, sources: list[SourceConfig]
 ) -> DataFrame:
-    url_or_path = F.coalesce(
-        F.col("url"), F.concat(F.col("file"), F.lit("#"), F.regexp_replace("location", " ", "="))
-    )
+    where = F.concat(F.lit("#"), F.regexp_replace("location", " ", "="))
+    url_or_path = F.coalesce(F.col("url"), F.concat(F.col("file"), where))
+    # ids use the file's name within its source folder: the same corpus in a bucket or on a
+    # local disk gets the same ids
+    identity = F.coalesce(F.col("url"), F.concat(F.col("name"), where))
     docs = raw.filter((F.col("kind") == DOC) & ~F.col("split_id").isin(bad_splits))
     return docs.select(
-        F.substring(F.sha2(F.concat_ws("\u0000", "source", url_or_path, "text"), 256), 1, 32).alias(
+        F.substring(F.sha2(F.concat_ws("\u0000", "source", identity, "text"), 256), 1, 32).alias(
             "doc_id"
         ),
         "text",
@@ -214,9 +215,18 @@ def run(ctx: StageContext) -> StageOutput:
         parallel = max(1, min(len(split_rows), spark.sparkContext.defaultParallelism * 4))
         split_df = spark.createDataFrame(
             spark.sparkContext.parallelize(split_rows, parallel).map(
-                lambda d: (d["source"], d["path"], d["format"], d["start"], d["end"], d["size"])
+                lambda d: (
+                    d["source"],
+                    d["path"],
+                    d["format"],
+                    d["start"],
+                    d["end"],
+                    d["size"],
+                    d["name"],
+                )
             ),
-            "source string, path string, format string, start long, end long, size long",
+            "source string, path string, format string, start long, end long, size long, "
+            "name string",
         )
         raw = split_df.mapInArrow(_read_partition(by_name, cfg.read_options()), raw_schema)
     else:

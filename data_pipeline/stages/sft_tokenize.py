@@ -16,7 +16,6 @@ Counts: ``input = kept + quarantined`` records, ``quarantined.<reason>``, ``toke
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 from pathlib import Path
@@ -26,6 +25,7 @@ from pydantic import Field, model_validator
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from data_pipeline import storage
 from data_pipeline.artifacts import ArtifactRegistry
 from data_pipeline.config import ConfigError, StrictModel, resolve_path
 from data_pipeline.lakehouse import QUARANTINE, TableVersion, TableWrite
@@ -84,12 +84,16 @@ def _base(ctx: StageContext) -> Path:
     return Path(ctx.project.origin).parent if ctx.project.origin != "<memory>" else Path.cwd()
 
 
-def _files(ctx: StageContext) -> list[str]:
+def _listed(ctx: StageContext) -> list[storage.FileInfo]:
     pattern = resolve_path(_base(ctx), ctx.config.path)
-    files = sorted(glob.glob(pattern))
+    files = storage.list_files(pattern)
     if not files:
         raise FileNotFoundError(f"sft_tokenize: no file matches {pattern}")
     return files
+
+
+def _files(ctx: StageContext) -> list[str]:
+    return [f.path for f in _listed(ctx)]
 
 
 def _tokenizer(ctx: StageContext) -> Path:
@@ -100,7 +104,7 @@ def _tokenizer(ctx: StageContext) -> Path:
 
 def fingerprint(ctx: StageContext) -> list:
     if ctx.config.path:
-        return [(f, os.stat(f).st_size, int(os.stat(f).st_mtime)) for f in _files(ctx)]
+        return [(f.path, f.size, f.version) for f in _listed(ctx)]
     return []
 
 
@@ -172,7 +176,7 @@ def run(ctx: StageContext) -> StageOutput:
     root = set_root(ctx.project.artifacts, cfg.name)
     out, leftovers = fresh_version_dir(root, ctx.run_id)  # killed runs' partial folders go
     for path in leftovers:
-        ctx.progress(f"removed {path.name}: left by a killed run", None)
+        ctx.progress(f"removed {os.path.basename(path)}: left by a killed run", None)
     recs = records(ctx).withColumn(
         "record_key", F.sha2(F.concat_ws("\u0000", "location", "raw"), 256)
     )
@@ -189,7 +193,7 @@ def run(ctx: StageContext) -> StageOutput:
         "compression": cfg.compression,
         "hashes": sorted(cfg.hashes),
     }
-    worker = sft_partition(spec, str(out), dtype, cfg.pack, opts)
+    worker = sft_partition(spec, out, dtype, cfg.pack, opts)
     results = [r.asDict() for r in grouped.mapInArrow(worker, RESULT_SCHEMA).collect()]
     manifest, counts = _finish(out, results, cfg, dtype, info)
     manifest.update(run_id=ctx.run_id, name=cfg.name, input=_input_ref(ctx))
@@ -197,7 +201,7 @@ def run(ctx: StageContext) -> StageOutput:
     artifact = ArtifactRegistry(ctx.lakehouse).register(
         f"mds-{cfg.name}",
         "mds-sft",
-        str(out),
+        out,
         manifest=manifest,
         run_id=ctx.run_id,
         stage=STAGE,
@@ -236,7 +240,7 @@ def _input_ref(ctx: StageContext) -> dict:
     return {"path": _files(ctx)} if cfg.path else {"sample": cfg.sample, "n": cfg.sample_size}
 
 
-def _finish(out: Path, results: list[dict], cfg, dtype: str, info) -> tuple[dict, dict[str, int]]:
+def _finish(out: str, results: list[dict], cfg, dtype: str, info) -> tuple[dict, dict[str, int]]:
     counts: dict[str, int] = {}
 
     def add(key: str, value: int) -> None:
@@ -263,7 +267,7 @@ def _finish(out: Path, results: list[dict], cfg, dtype: str, info) -> tuple[dict
             s["sequences"] += r["sequences"]
             add("sequences", r["sequences"])
     for stream, s in streams.items():
-        s["shards"] = merge_stream(out / stream)
+        s["shards"] = merge_stream(storage.join(out, stream))
         if sum(x["samples"] for x in s["shards"]) != s["sequences"]:
             raise RuntimeError(f"sft_tokenize: stream {stream!r}: index and writers disagree")
     for key in ("kept", "quarantined", "tokens", "response_tokens", "sequences"):

@@ -19,6 +19,7 @@ The same input version and config give byte-identical shards.
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
 from typing import Literal
@@ -120,10 +121,11 @@ def tokenizer_path(ctx: StageContext) -> Path:
     return resolve_tokenizer(spec, ctx.project.artifacts)
 
 
-def shard_root(ctx: StageContext) -> Path:
+def shard_root(ctx: StageContext) -> str:
+    """Where this stage's shard sets go: a local folder or a URI prefix."""
     cfg: TokenizeConfig = ctx.config
     if cfg.output_dir:
-        return Path(resolve_path(_base(ctx), cfg.output_dir))
+        return resolve_path(_base(ctx), cfg.output_dir)
     return set_root(ctx.project.artifacts, cfg.name)
 
 
@@ -132,11 +134,11 @@ def config_view(ctx: StageContext) -> dict:
     return {
         "tokenize": ctx.config.model_dump(mode="json"),
         "tokenizer_sha256": info.sha256,
-        "shard_root": str(shard_root(ctx)),
+        "shard_root": shard_root(ctx),
     }
 
 
-def _pack_spec(ctx: StageContext, out: Path) -> tuple[PackSpec, dict]:
+def _pack_spec(ctx: StageContext, out: str) -> tuple[PackSpec, dict]:
     cfg: TokenizeConfig = ctx.config
     path = tokenizer_path(ctx)
     info = tokenizer_info(path)
@@ -157,7 +159,7 @@ def _pack_spec(ctx: StageContext, out: Path) -> tuple[PackSpec, dict]:
         bos_id=int(bos) if cfg.add_bos else None,
         seq_len=cfg.seq_len,
         dtype=dtype,
-        out=str(out),
+        out=out,
         compression=cfg.compression,
         hashes=tuple(sorted(cfg.hashes)),
         size_limit=cfg.shard_size_limit,
@@ -226,7 +228,7 @@ def run(ctx: StageContext) -> StageOutput:
     root = shard_root(ctx)
     out, leftovers = fresh_version_dir(root, ctx.run_id)  # killed runs' partial folders go
     for path in leftovers:
-        ctx.progress(f"removed {path.name}: left by a killed run", None)
+        ctx.progress(f"removed {os.path.basename(path)}: left by a killed run", None)
     spec, tok_meta = _pack_spec(ctx, out)
     empty = F.col("text").isNull() | F.col("text").rlike(r"^\s*$")
     docs = docs.withColumn("u", unit_hash(cfg.heldout.salt)).withColumn(
@@ -297,7 +299,7 @@ def run(ctx: StageContext) -> StageOutput:
     artifact = registry.register(
         f"mds-{cfg.name}",
         "mds",
-        str(out),
+        out,
         manifest=manifest,
         run_id=ctx.run_id,
         stage=STAGE,
@@ -311,7 +313,7 @@ def run(ctx: StageContext) -> StageOutput:
     report = {
         "timings_s": dict(zip(TIMINGS, np.diff(clock).tolist(), strict=True)),
         "artifact": f"{artifact.name}@{artifact.version}",
-        "shards": str(out),
+        "shards": out,
         "tokens": counts["tokens"],
         "dropped_share": manifest["tokens_dropped_share"],
         "markdown": _markdown(manifest, artifact.name, artifact.version),

@@ -6,13 +6,11 @@ no token went missing, and returns the manifest and the run counts.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
 
-from data_pipeline import schemas
+from data_pipeline import schemas, storage
 from data_pipeline.lakehouse import TableVersion
 from data_pipeline.mds_sets import merge_stream
 from data_pipeline.packing import PackSpec, write_tails
@@ -76,7 +74,7 @@ def finish_shard_set(
             tail_sequences, dropped = write_tails(spec, stream, tails)
         else:
             tail_sequences, dropped = 0, sum(len(t) for t in tails) // itemsize
-        shards = merge_stream(Path(spec.out) / stream)
+        shards = merge_stream(storage.join(spec.out, stream))
         sequences = sum(g["sequences"] for g in parts) + tail_sequences
         tokens = sum(s["tokens"] for s in sources[stream].values())
         if sum(s["samples"] for s in shards) != sequences or (

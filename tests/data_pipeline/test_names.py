@@ -53,7 +53,7 @@ def test_shard_version_folder_refuses_an_escaping_run_id(tmp_path):
     from data_pipeline.mds_sets import set_root, version_dir
 
     root = set_root(tmp_path, "corpus")
-    assert version_dir(root, "20261202T010000Z-abc").parent == root
+    assert version_dir(root, "20261202T010000Z-abc") == f"{root}/v20261202T010000Z-abc"
     with pytest.raises(InvalidName):
         version_dir(root, "x/../../../../elsewhere")
     with pytest.raises(InvalidName):
@@ -72,16 +72,18 @@ def test_training_run_folder_refuses_an_escaping_run_name(tmp_path):
 
 
 def test_partial_shard_folders_of_killed_runs_are_removed(tmp_path):
+    from pathlib import Path
+
     from data_pipeline.mds_sets import MANIFEST, fresh_version_dir, set_root
 
-    root = set_root(tmp_path, "corpus")
+    root = Path(set_root(tmp_path, "corpus"))
     (root / "vdone" / "text").mkdir(parents=True)
     (root / "vdone" / MANIFEST).write_text("{}")
     (root / "vkilled" / "text" / "part-00000").mkdir(parents=True)  # no manifest: killed
     (root / "vnow" / "stale.mds").parent.mkdir(parents=True)
     (root / "vnow" / "stale.mds").write_text("from the failed attempt of this run")
     (root / ".LATEST.4242").write_text("vkilled\n")
-    out, removed = fresh_version_dir(root, "now")
-    assert out == root / "vnow" and list(out.iterdir()) == []
-    assert sorted(p.name for p in removed) == [".LATEST.4242", "vkilled"]
+    out, removed = fresh_version_dir(str(root), "now")
+    assert out == str(root / "vnow") and list((root / "vnow").iterdir()) == []
+    assert sorted(Path(p).name for p in removed) == [".LATEST.4242", "vkilled"]
     assert sorted(p.name for p in root.iterdir()) == ["vdone", "vnow"]

@@ -182,9 +182,13 @@ def test_generation_is_capped_in_limited_runs(tiny_model_dir, tokenizer):
     lengths = []
     for cap in (None, 5):
         lm = make_backend(model, tokenizer, show_progress=False, max_gen_toks=cap)
-        calls = []
-        generate = lm.scorer.generate
-        lm.scorer.generate = lambda *a, **k: calls.append(k["max_gen_toks"]) or generate(*a, **k)
+        calls: list[int] = []
+
+        def spy(*args, _calls=calls, _generate=lm.scorer.generate, **kwargs):
+            _calls.append(kwargs["max_gen_toks"])
+            return _generate(*args, **kwargs)
+
+        lm.scorer.generate = spy
         (text,) = lm.generate_until(requests)
         lengths.append(len(tokenizer(text, add_special_tokens=False)["input_ids"]))
         assert calls == [cap or 40]

@@ -117,3 +117,38 @@ def test_oversized_record_is_skipped_without_losing_the_next_line(tmp_path):
     )
     assert [r["reason"] for r in rows if r["kind"] == BAD] == ["too_large"]
     assert [r["text"] for r in rows if r["kind"] == DOC] == [good["text"]]
+
+
+def test_parquet_byte_range_splits_own_each_row_group_once(tmp_path):
+    import pyarrow.parquet as pq
+
+    from tests.corpus import texts
+
+    records = [r["text"] for r in texts(60)]
+    pq.write_table(pa.table({"text": records}), tmp_path / "rows.parquet", row_group_size=7)
+    size = (tmp_path / "rows.parquet").stat().st_size
+    source = {
+        "name": "pq",
+        "path": str(tmp_path / "rows.parquet"),
+        "format": "parquet",
+        "licence": "CC0-1.0",
+    }
+    cfg = SourceConfig(**source)
+    splits = plan_splits(cfg, OPTIONS, size // 5)
+    assert len(splits) >= 5 and all(s.name == "rows.parquet" for s in splits)
+    rows = read_all(source, split_bytes=size // 5)
+    docs = [r for r in rows if r["kind"] == DOC]
+    assert [d["text"] for d in sorted(docs, key=lambda d: d["ordinal"])] == records
+    assert sorted(d["ordinal"] for d in docs) == list(range(60))
+
+
+def test_relative_names_do_not_depend_on_where_the_corpus_lives():
+    from data_pipeline.readers.base import relative_name
+
+    for root in ("/data/landing", "s3://bucket/landing", "file:///data/landing"):
+        assert relative_name(f"{root}/pq/de.parquet", f"{root}/pq/*.parquet") == "de.parquet"
+        assert relative_name(f"{root}/pq/a/b.json", f"{root}/pq") == "a/b.json"
+        assert relative_name(f"{root}/wiki/en.jsonl.gz", f"{root}/wiki/en.jsonl.gz") == (
+            "en.jsonl.gz"
+        )
+        assert relative_name(f"{root}/x/2024/p.jsonl", f"{root}/x/*/p.jsonl") == "2024/p.jsonl"
