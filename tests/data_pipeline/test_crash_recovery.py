@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from data_pipeline.lakehouse import QUARANTINE
 from data_pipeline.lineage import RunLog
 from data_pipeline.project import load_project
 from data_pipeline.runner import open_lakehouse, run_stage
@@ -55,6 +56,7 @@ def test_killed_write_leaves_previous_version_and_rerun_matches(tmp_path, spark)
     lake = open_lakehouse(first)
     before_version = lake.latest_version(OUTPUT)
     before_rows = _rows(first, before_version)
+    before_quarantine = lake.latest_version(QUARANTINE)
 
     config = _project(tmp_path, sources, "lake")
     table_dir = tmp_path / "lake" / OUTPUT
@@ -94,10 +96,19 @@ def test_killed_write_leaves_previous_version_and_rerun_matches(tmp_path, spark)
     assert lake.latest_version(OUTPUT) == before_version
     assert _rows(first, None) == before_rows
     assert RunLog(lake).get("crash-run", "ingest").status == "running"  # recorded, never finished
+    # the guarantee across tables (docs/orchestration.md): the side table committed before the
+    # main one carries the killed run's id, but no succeeded run lists it (lineage: no maker)
+    side = lake.latest_version(QUARANTINE)
+    assert side == before_quarantine + 1
+    assert lake.commit_metadata(QUARANTINE, side)["run_id"] == "crash-run"
+    assert RunLog(lake).producer_of(QUARANTINE, side) is None
 
     # the rerun (same run id) completes and equals the uninterrupted run
     rerun = run_stage(load_project(config), "ingest", run_id="crash-run")
     assert rerun.run.status == "succeeded"
+    assert lake.latest_version(QUARANTINE) == side  # the replay does not commit it twice
+    assert rerun.outputs[QUARANTINE].version == side
+    assert RunLog(lake).producer_of(QUARANTINE, side).run_id == "crash-run"
     assert lake.latest_version(OUTPUT) == before_version + 1
     assert _rows(first, None) == expected
 
