@@ -148,8 +148,14 @@ class RunRecord:
 
     @classmethod
     def from_row(cls, row) -> RunRecord:
-        d = row.asDict()
+        return cls.from_dict(row.asDict())
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RunRecord:
+        d = dict(d)
         d.pop("recorded_at", None)
+        for key in ("started_at", "ended_at"):
+            d[key] = _naive_utc(d.get(key))
         d.setdefault("holder", None)  # tables written before holders were recorded
         d["inputs"] = [TableVersion(t["table"], t["version"]) for t in d["inputs"] or []]
         d["outputs"] = [TableVersion(t["table"], t["version"]) for t in d["outputs"] or []]
@@ -163,8 +169,25 @@ class RunRecord:
 
 def _recorded(row) -> dt.datetime:
     """When a runs row was written (older tables lack ``recorded_at``: use its times)."""
-    d = row.asDict()
-    return d.get("recorded_at") or d.get("ended_at") or d.get("started_at") or dt.datetime.min
+    d = row if isinstance(row, dict) else row.asDict()
+    when = d.get("recorded_at") or d.get("ended_at") or d.get("started_at") or dt.datetime.min
+    return _naive_utc(when)
+
+
+def runs_without_spark(root: str) -> list[RunRecord] | None:
+    """Every run's latest state read from the ``runs`` table's Delta log, oldest first, without
+    Spark (``delta_log``); None when that reader cannot (then use ``RunLog(...).all()``)."""
+    from data_pipeline.delta_log import read_table
+
+    table = read_table(f"{root.rstrip('/')}/{RUNS}")
+    if table is None:
+        return None
+    latest: dict[tuple[str, str], dict] = {}
+    for d in table.to_pylist():
+        key = (d["run_id"], d["stage"])
+        if key not in latest or _recorded(d) > _recorded(latest[key]):
+            latest[key] = d
+    return sorted((RunRecord.from_dict(d) for d in latest.values()), key=lambda r: r.started_at)
 
 
 def _naive_utc(value: dt.datetime | None) -> dt.datetime | None:

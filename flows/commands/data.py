@@ -128,11 +128,14 @@ def cmd_lineage(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from data_pipeline.project import load_project
     from data_pipeline.runner import open_lakehouse
-    from data_pipeline.status import collect_status, format_status
+    from data_pipeline.status import collect_status, format_status, quick_status
 
     project = load_project(args.config)
     print(f"lakehouse {project.lakehouse}")
-    print(format_status(collect_status(open_lakehouse(project))))
+    status = quick_status(project.lakehouse)  # no Spark when the Delta log can be read directly
+    if status is None:
+        status = collect_status(open_lakehouse(project))
+    print(format_status(status))
     return 0
 
 
