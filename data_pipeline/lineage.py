@@ -179,7 +179,10 @@ def runs_without_spark(root: str) -> list[RunRecord] | None:
     Spark (``delta_log``); None when that reader cannot (then use ``RunLog(...).all()``)."""
     from data_pipeline.delta_log import read_table
 
-    table = read_table(f"{root.rstrip('/')}/{RUNS}")
+    path = f"{root.rstrip('/')}/{RUNS}"
+    if "://" not in path and not os.path.isdir(os.path.join(path, "_delta_log")):
+        return []  # no run recorded yet
+    table = read_table(path)
     if table is None:
         return None
     latest: dict[tuple[str, str], dict] = {}

@@ -81,8 +81,10 @@ def quick_status(root: str) -> Status | None:
     from data_pipeline.delta_log import _commit_versions
     from data_pipeline.lineage import runs_without_spark
 
-    if "://" in root or not os.path.isdir(root):
+    if "://" in root:
         return None
+    if not os.path.isdir(root):
+        return Status([], [])  # nothing made yet
     runs = runs_without_spark(root)
     if runs is None or any(r.status == RUNNING and _dead(root, r) for r in runs):
         return None
