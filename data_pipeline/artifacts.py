@@ -19,6 +19,7 @@ from pyspark.sql.types import LongType, StringType, StructField, StructType, Tim
 
 from data_pipeline import storage
 from data_pipeline.lakehouse import Lakehouse, TableVersion
+from data_pipeline.names import check_artifact_name
 
 ARTIFACTS = "artifacts"
 PREFIX = "artifact:"
@@ -89,6 +90,7 @@ class ArtifactRegistry:
         content_hash: str | None = None,
     ) -> Artifact:
         """Append a new version of ``name``. An identical (name, run, stage, hash) is reused."""
+        check_artifact_name(name)
         self._ensure()
         if content_hash is None and storage.exists(uri):
             content_hash = hash_path(uri)

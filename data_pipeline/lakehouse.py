@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from data_pipeline import schemas
+from data_pipeline.names import check_name
 
 QUARANTINE = "quarantine"
 REJECTS = "rejects"
@@ -106,7 +107,8 @@ class Lakehouse:
         self.spark = spark
 
     def path(self, table: str) -> str:
-        return f"{self.root}/{table}"
+        """Where ``table`` lives; a name that could leave the root is refused."""
+        return f"{self.root}/{check_name(table, 'table name')}"
 
     def exists(self, table: str) -> bool:
         return DeltaTable.isDeltaTable(self.spark, self.path(table))
@@ -191,10 +193,26 @@ class Lakehouse:
 
         timeout = float(os.environ.get("LADDER_LOCK_TIMEOUT_S", "3600"))
         with exclusive(self.root, f"table-{spec.table}", commit.txn_app_id, timeout):
+            self.remove_empty_files(spec.table)
             if spec.partition_by and not self.exists(spec.table):
                 writer = writer.partitionBy(*spec.partition_by)
             writer.save(self.path(spec.table))
             return TableVersion(spec.table, self.version_written_by(spec.table, commit))
+
+    def remove_empty_files(self, table: str) -> list[str]:
+        """Delete 0-byte Parquet files of a local table: left by a writer killed mid-write and
+        never part of a version (a valid Parquet file is never empty). Call under the table's
+        lock, so that no live writer's file is taken."""
+        if "://" in self.root or not os.path.isdir(self.path(table)):
+            return []
+        removed = []
+        for folder, _, files in os.walk(self.path(table)):
+            for name in files:
+                path = os.path.join(folder, name)
+                if name.endswith(".parquet") and os.path.getsize(path) == 0:
+                    os.remove(path)
+                    removed.append(path)
+        return removed
 
     def version_written_by(self, table: str, commit: CommitInfo) -> int:
         """The version that ``commit``'s run and stage wrote to ``table``.

@@ -11,6 +11,8 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
+import socket
 import subprocess
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,6 +25,28 @@ from data_pipeline import schemas
 from data_pipeline.lakehouse import RUNS, Lakehouse, TableVersion
 
 RUNNING, SUCCEEDED, FAILED, SKIPPED = "running", "succeeded", "failed", "skipped"
+#: A run recorded as running whose process is gone (killed): found by the next run or status.
+ABANDONED = "abandoned"
+
+
+def this_holder() -> str:
+    """``<pid>@<host>`` of this process: who runs a run, recorded with it."""
+    return f"{os.getpid()}@{socket.gethostname()}"
+
+
+def holder_alive(holder: str | None) -> bool | None:
+    """Whether the process ``<pid>@<host>`` lives; None when it ran on another host (or is
+    unknown), since only this host's processes can be checked."""
+    pid, _, host = (holder or "").partition("@")
+    if not pid.isdigit() or host != socket.gethostname():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
 
 
 @lru_cache(maxsize=1)
@@ -100,6 +124,7 @@ class RunRecord:
     ended_at: dt.datetime | None = None
     duration_s: float | None = None
     error: str | None = None
+    holder: str | None = field(default_factory=this_holder)
 
     def as_row(self) -> tuple:
         return (
@@ -118,12 +143,20 @@ class RunRecord:
             _naive_utc(self.ended_at),
             self.duration_s,
             self.error,
+            self.holder,
         )
 
     @classmethod
     def from_row(cls, row) -> RunRecord:
-        d = row.asDict()
+        return cls.from_dict(row.asDict())
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RunRecord:
+        d = dict(d)
         d.pop("recorded_at", None)
+        for key in ("started_at", "ended_at"):
+            d[key] = _naive_utc(d.get(key))
+        d.setdefault("holder", None)  # tables written before holders were recorded
         d["inputs"] = [TableVersion(t["table"], t["version"]) for t in d["inputs"] or []]
         d["outputs"] = [TableVersion(t["table"], t["version"]) for t in d["outputs"] or []]
         d["counts"] = dict(d["counts"] or {})
@@ -136,8 +169,28 @@ class RunRecord:
 
 def _recorded(row) -> dt.datetime:
     """When a runs row was written (older tables lack ``recorded_at``: use its times)."""
-    d = row.asDict()
-    return d.get("recorded_at") or d.get("ended_at") or d.get("started_at") or dt.datetime.min
+    d = row if isinstance(row, dict) else row.asDict()
+    when = d.get("recorded_at") or d.get("ended_at") or d.get("started_at") or dt.datetime.min
+    return _naive_utc(when)
+
+
+def runs_without_spark(root: str) -> list[RunRecord] | None:
+    """Every run's latest state read from the ``runs`` table's Delta log, oldest first, without
+    Spark (``delta_log``); None when that reader cannot (then use ``RunLog(...).all()``)."""
+    from data_pipeline.delta_log import read_table
+
+    path = f"{root.rstrip('/')}/{RUNS}"
+    if "://" not in path and not os.path.isdir(os.path.join(path, "_delta_log")):
+        return []  # no run recorded yet
+    table = read_table(path)
+    if table is None:
+        return None
+    latest: dict[tuple[str, str], dict] = {}
+    for d in table.to_pylist():
+        key = (d["run_id"], d["stage"])
+        if key not in latest or _recorded(d) > _recorded(latest[key]):
+            latest[key] = d
+    return sorted((RunRecord.from_dict(d) for d in latest.values()), key=lambda r: r.started_at)
 
 
 def _naive_utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -190,6 +243,20 @@ class RunLog:
     def get(self, run_id: str, stage: str) -> RunRecord | None:
         found = self._latest((F.col("run_id") == run_id) & (F.col("stage") == stage))
         return found[0] if found else None
+
+    def of_stage(self, stage: str) -> list[RunRecord]:
+        """Every run of ``stage`` (its latest state), in one read."""
+        return self._latest(F.col("stage") == stage)
+
+    def abandon(self, run: RunRecord, found_by: str) -> RunRecord:
+        """Record that ``run`` (still ``running``) was killed: its process is gone."""
+        run.status, run.ended_at = ABANDONED, dt.datetime.now(dt.UTC)
+        run.error = (
+            f"abandoned: its process ({run.holder or 'unknown'}) ended without recording a "
+            f"result; found by {found_by}"
+        )
+        self.record(run)
+        return run
 
     def of_run_or_key(self, stage: str, run_id: str, cache_key: str) -> list[RunRecord]:
         """Runs of ``stage`` that are ``run_id`` or have ``cache_key``, in one read."""

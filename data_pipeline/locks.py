@@ -38,12 +38,17 @@ def _holder(path: str) -> str:
         return "another process"
 
 
+def is_locking(root: str) -> bool:
+    """Whether locks under ``root`` are real (a file system) rather than a no-op (object store)."""
+    return "://" not in root or root.startswith("file://")
+
+
 @contextmanager
 def exclusive(
     root: str, name: str, owner: str, timeout_s: float = 3600.0, poll_s: float = 0.5
 ) -> Iterator[None]:
     """Hold the lock ``name`` of the lakehouse at ``root`` for the duration of the block."""
-    if "://" in root and not root.startswith("file://"):
+    if not is_locking(root):
         yield  # object store: Delta's optimistic concurrency is the guard
         return
     folder = os.path.join(root.removeprefix("file://"), "_locks")
@@ -62,7 +67,8 @@ def exclusive(
                 if time.monotonic() >= deadline:
                     raise LockTimeout(
                         f"{name} is being written by {holder}; waited "
-                        f"{timeout_s:.0f}s (raise lock_timeout_s or retry later)"
+                        f"{timeout_s:.0f}s (retry later, or wait longer with "
+                        "LADDER_LOCK_TIMEOUT_S=SECONDS)"
                     ) from None
                 if not announced:
                     log.warning("waiting for %s: held by %s", name, holder)

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from pathlib import Path
 
 from data_pipeline import storage
+from data_pipeline.names import check_name, within
 
 MANIFEST = "manifest.json"
 LATEST = "LATEST"
@@ -27,12 +30,17 @@ INDEX = "index.json"
 
 
 def set_root(artifacts_root: str | Path, name: str) -> str:
-    """``<artifacts>/mds/<name>``: a local folder or a URI prefix."""
+    """``<artifacts>/mds/<name>``: a local folder or a URI prefix (``name``: a plain name)."""
+    name = check_name(name, "shard set name")
     return storage.join(storage.absolute(str(artifacts_root)), "mds", name)
 
 
 def version_dir(root: str | Path, run_id: str) -> str:
-    return storage.join(str(root), f"v{run_id}")
+    """``<root>/v<run_id>``; a run id that could leave ``root`` is refused."""
+    out = storage.join(str(root), f"v{check_name(run_id, 'run id')}")
+    if not storage.is_remote(out):
+        within(storage.local_path(str(root)), storage.local_path(out), "shard version folder")
+    return out
 
 
 def merge_stream(stream_dir: str | Path) -> list[dict]:
@@ -98,3 +106,25 @@ def read_manifest(folder: str | Path) -> dict:
     if not storage.is_file(manifest) and storage.is_file(latest):
         manifest = storage.join(folder, storage.read_text(latest).strip(), MANIFEST)
     return json.loads(storage.read_text(manifest))
+
+
+def fresh_version_dir(root: str | Path, run_id: str) -> tuple[str, list[str]]:
+    """The run's version folder, emptied, and the leftovers of killed runs that were removed
+    (local roots): version folders without a manifest (a run killed while writing shards) and
+    ``LATEST`` staging files. Call it under the stage's lock: no other run writes here."""
+    out = version_dir(root, run_id)
+    storage.remove_tree(out)  # a failed earlier attempt of this run
+    removed: list[str] = []
+    local = storage.local_path(str(root))
+    if not storage.is_remote(str(root)) and os.path.isdir(local):
+        for name in sorted(os.listdir(local)):
+            path = os.path.join(local, name)
+            if os.path.isdir(path) and name.startswith("v"):
+                if not os.path.exists(os.path.join(path, MANIFEST)):
+                    shutil.rmtree(path, ignore_errors=True)
+                    removed.append(path)
+            elif name.startswith(f".{LATEST}."):
+                os.remove(path)
+                removed.append(path)
+    storage.makedirs(out)
+    return out, removed

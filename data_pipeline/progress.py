@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -28,6 +29,7 @@ def track_progress(
 
     def poll() -> None:
         last = None
+        began = time.monotonic()
         while not stop.wait(interval_s):
             done = total = 0
             for stage_id in tracker.getActiveStageIds():
@@ -38,7 +40,12 @@ def track_progress(
             if total and (done, total) != last:
                 last = (done, total)
                 fraction = done / total
-                report(f"{label}: {done}/{total} tasks ({total_units} {unit} planned)", fraction)
+                rate = done / max(time.monotonic() - began, 1e-9)
+                report(
+                    f"{label}: {done}/{total} tasks, {rate:.2f} tasks/s "
+                    f"({total_units} {unit} planned)",
+                    fraction,
+                )
 
     thread = threading.Thread(target=poll, name=f"progress-{label}", daemon=True)
     report(f"{label}: started, {total_units} {unit} planned", 0.0)

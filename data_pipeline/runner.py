@@ -26,7 +26,8 @@ from data_pipeline.lineage import (
     RunRecord,
     code_fingerprint,
 )
-from data_pipeline.locks import exclusive
+from data_pipeline.locks import exclusive, is_locking
+from data_pipeline.names import check_name
 from data_pipeline.project import ProjectConfig
 from data_pipeline.spark import get_spark
 from data_pipeline.stages.registry import ProgressFn, StageContext, StageSpec, get_stage
@@ -96,12 +97,24 @@ def run_stage(
       fingerprint) matches an earlier successful run is skipped and that run's outputs reused.
     """
     spec = get_stage(stage)
+    run_id = check_name(run_id or new_run_id(), "run id")
+    config = config_override if config_override is not None else project.stage_config(stage)
+    if spec.preflight:
+        spec.preflight(project, config)
     lakehouse = open_lakehouse(project)
-    run_id = run_id or new_run_id()
     with exclusive(lakehouse.root, f"stage-{stage}", run_id, lock_timeout_s()):
         return _run_locked(
-            spec, project, lakehouse, run_id, inputs, force, progress, flow_run_id, config_override
+            spec, project, lakehouse, run_id, inputs, force, progress, flow_run_id, config
         )
+
+
+def preflight(project: ProjectConfig, stages: list[str]) -> None:
+    """Check what can be checked before Spark starts: the stage names and each stage's
+    ``preflight`` (e.g. ingest's sources have files). Raises ``ConfigError``."""
+    for stage in stages:
+        spec = get_stage(stage)
+        if spec.preflight:
+            spec.preflight(project, project.stage_config(stage))
 
 
 def lock_timeout_s() -> float:
@@ -140,7 +153,10 @@ def _run_locked(
     cache_key = stable_hash(
         [stage, config_hash, code_fingerprint(), [str(t) for t in inputs_list], fingerprint]
     )
-    earlier = runs.of_run_or_key(stage, run_id, cache_key)  # one read for both checks below
+    earlier = runs.of_stage(stage)  # one read for the checks below
+    if is_locking(lakehouse.root):  # we hold the stage lock: other `running` runs are dead
+        for stale in [r for r in earlier if r.status == RUNNING and r.run_id != run_id]:
+            runs.abandon(stale, f"run {run_id}")
     existing = next((r for r in earlier if r.run_id == run_id), None)
     if existing is not None and existing.status in (SUCCEEDED, SKIPPED):
         log.info("%s: run %s already %s; nothing to do", stage, run_id, existing.status)
@@ -173,6 +189,8 @@ def _run_locked(
         output = spec.run(ctx)
         commit = CommitInfo(run_id, stage, config_hash, record.code_version, tuple(record.inputs))
         written: dict[str, TableVersion] = {}
+        for write in output.writes:  # every name checked before the first commit
+            check_name(write.table, f"{stage}: output table")
         for write in output.writes:
             written[write.table] = lakehouse.write(write, commit)
             ctx.progress(f"committed {written[write.table]}", None)

@@ -70,6 +70,7 @@ RUNS = StructType(
         StructField("ended_at", TimestampType(), True),
         StructField("duration_s", DoubleType(), True),
         StructField("error", StringType(), True),
+        StructField("holder", StringType(), True),
         StructField("recorded_at", TimestampType(), True),
     ]
 )

@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass
 
 from data_pipeline.lakehouse import Lakehouse
-from data_pipeline.lineage import RunLog, RunRecord
+from data_pipeline.lineage import RUNNING, RunLog, RunRecord, holder_alive
+from data_pipeline.locks import LockTimeout, exclusive, is_locking
 
 
 @dataclass
@@ -37,13 +38,67 @@ def table_names(lakehouse: Lakehouse) -> list[str]:
     return sorted({t.table for r in runs for t in r.outputs if ":" not in t.table})
 
 
+def _dead(root: str, run: RunRecord) -> bool:
+    """A ``running`` run whose process is gone: its holder (this host) no longer exists, or,
+    for a data stage on a locking file system, nobody holds the stage's lock."""
+    alive = holder_alive(run.holder)
+    if alive is not None:
+        return not alive
+    from data_pipeline.stages import STAGES
+
+    if run.stage not in STAGES or not is_locking(root):
+        return False
+    try:
+        with exclusive(root, f"stage-{run.stage}", "ladder status", timeout_s=0):
+            return True
+    except LockTimeout:
+        return False
+
+
+def abandon_dead_runs(lakehouse: Lakehouse, runs: list[RunRecord]) -> list[RunRecord]:
+    """Mark the dead ``running`` runs among ``runs`` as abandoned; returns those marked."""
+    log = RunLog(lakehouse)
+    return [
+        log.abandon(run, "ladder status")
+        for run in runs
+        if run.status == RUNNING and _dead(lakehouse.root, run)
+    ]
+
+
 def collect_status(lakehouse: Lakehouse) -> Status:
-    """Latest version of every table and the latest run (any state) of every stage."""
+    """Latest version of every table and the latest run (any state) of every stage; runs
+    left ``running`` by a killed process are marked ``abandoned`` on the way."""
     log = RunLog(lakehouse)
     runs = log.all()
+    abandon_dead_runs(lakehouse, runs)  # updates the records in place
+    versions = {name: lakehouse.latest_version(name) for name in table_names(lakehouse)}
+    return _status(versions, runs)
+
+
+def quick_status(root: str) -> Status | None:
+    """``collect_status`` of a local lakehouse read without Spark (``delta_log``); None when
+    that is not possible or a killed run must be marked (a write: use ``collect_status``)."""
+    from data_pipeline.delta_log import _commit_versions
+    from data_pipeline.lineage import runs_without_spark
+
+    if "://" in root:
+        return None
+    if not os.path.isdir(root):
+        return Status([], [])  # nothing made yet
+    runs = runs_without_spark(root)
+    if runs is None or any(r.status == RUNNING and _dead(root, r) for r in runs):
+        return None
+    versions = {}
+    for name in sorted(os.listdir(root)):
+        log_dir = os.path.join(root, name, "_delta_log")
+        if os.path.isdir(log_dir):
+            versions[name] = max(_commit_versions(log_dir), default=None)
+    return _status(versions, runs)
+
+
+def _status(versions: dict[str, int | None], runs: list[RunRecord]) -> Status:
     tables = []
-    for name in table_names(lakehouse):
-        version = lakehouse.latest_version(name)
+    for name, version in versions.items():
         if version is None:
             continue
         maker = next(

@@ -18,10 +18,13 @@ DEFAULT_MAX_GEN_TOKS = 256
 class PackedLM(LM):
     """lm-eval ``LM`` over a ``PackedScorer``; usable with ``lm_eval.simple_evaluate`` too."""
 
-    def __init__(self, scorer: PackedScorer, gen_batch_size: int = 8):
+    def __init__(
+        self, scorer: PackedScorer, gen_batch_size: int = 8, max_gen_toks: int | None = None
+    ):
         super().__init__()
         self.scorer = scorer
         self.gen_batch_size = gen_batch_size
+        self.max_gen_toks = max_gen_toks  # a cap on every request's own max_gen_toks
 
     def loglikelihood(self, requests, disable_tqdm: bool = False) -> list[tuple[float, bool]]:
         return self.scorer.score_pairs([r.args for r in requests])
@@ -38,7 +41,10 @@ class PackedLM(LM):
             until = kwargs.get("until") or []
             until = [until] if isinstance(until, str) else list(until)
             stops.append(until + ([eos] if eos and eos not in until else []))
-            groups.setdefault(int(kwargs.get("max_gen_toks", DEFAULT_MAX_GEN_TOKS)), []).append(i)
+            max_toks = int(kwargs.get("max_gen_toks", DEFAULT_MAX_GEN_TOKS))
+            if self.max_gen_toks is not None:
+                max_toks = min(max_toks, self.max_gen_toks)
+            groups.setdefault(max_toks, []).append(i)
         out = [""] * len(requests)
         for max_toks, members in groups.items():
             texts = self.scorer.generate(
@@ -60,8 +66,10 @@ def make_backend(
     batch_size: int = 16,
     show_progress: bool = True,
     progress=None,
+    max_gen_toks: int | None = None,
 ) -> LM:
-    """An lm-eval ``LM`` for an already loaded model and tokenizer."""
+    """An lm-eval ``LM`` for an already loaded model and tokenizer; ``max_gen_toks`` caps
+    generation (packed only)."""
     if kind == "harness":
         from lm_eval.models.huggingface import HFLM
 
@@ -69,4 +77,4 @@ def make_backend(
     scorer = PackedScorer(
         model, tokenizer, batch_tokens=batch_tokens, show_progress=show_progress, progress=progress
     )
-    return PackedLM(scorer, gen_batch_size=max(1, min(batch_size, 16)))
+    return PackedLM(scorer, max(1, min(batch_size, 16)), max_gen_toks)

@@ -17,13 +17,16 @@ from data_pipeline.config import StrictModel, load_model, resolve_path, stable_h
 
 class EngineConfig(StrictModel):
     """``packed`` (ladder's scorer) or ``harness`` (lm-eval's HFLM). Tokens per forward pass:
-    4096; generation batch: 8; torch threads: all cores when null; float32 by default."""
+    4096; generation batch: 8; torch threads: all cores when null; float32 by default.
+    ``max_gen_toks_limited``: generated tokens per item at most, in runs with ``--limit``
+    (quick looks such as the demo; null: each task's own ``max_gen_toks``)."""
 
     kind: Literal["packed", "harness"] = "packed"
     batch_tokens: int = Field(default=4096, ge=64)
     batch_size: int = Field(default=8, ge=1)
     threads: int | None = Field(default=None, ge=1)
     dtype: Literal["float32", "bfloat16"] = "float32"
+    max_gen_toks_limited: int | None = Field(default=None, ge=1)
 
 
 class PerplexityConfig(StrictModel):

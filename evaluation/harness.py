@@ -8,15 +8,18 @@ lm-eval's own (its task YAMLs and ``process_results``); only the data is replace
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import lm_eval.api.task
 import lm_eval.tasks
 from lm_eval.api.task import ConfigurableTask
 from lm_eval.tasks._yaml_loader import load_yaml
+from tqdm import tqdm
 
 from evaluation.data import EVAL_SPLIT, FEWSHOT_SPLIT, dataset_loader, subset_names
 from evaluation.gauntlet import TaskResult, mean_stderr
@@ -35,6 +38,8 @@ class _QuietCustomKwargs(logging.Filter):
 
 
 logging.getLogger("lm_eval.api.task").addFilter(_QuietCustomKwargs())
+# lm-eval draws a tqdm bar per task while building requests; ladder reports one line per model
+lm_eval.api.task.tqdm = functools.partial(tqdm, disable=True)
 
 
 def _mean(metric: str) -> dict[str, Any]:

@@ -51,11 +51,11 @@ def category_chart(series: dict[str, list[dict]], out: str | Path, title: str = 
 def gauntlet_text(report: GauntletReport) -> str:
     """Tasks, categories and composites as plain text, with the composite definitions."""
     lines = [f"{'task':<20}{'category':<26}{'metric':<12}{'value':>8}{'±se':>8}{'n':>6}"
-             f"{'rb':>6}{'centered':>10}"]  # fmt: skip
+             f"{'rb':>6}{'centered':>10}{'seconds':>9}"]  # fmt: skip
     for r in report.tasks:
         lines.append(
             f"{r.task:<20}{r.category:<26}{r.metric:<12}{r.value:>8.4f}{r.stderr:>8.4f}{r.n:>6}"
-            f"{r.random_baseline:>6.2f}{r.centered:>10.4f}"
+            f"{r.random_baseline:>6.2f}{r.centered:>10.4f}{r.seconds:>9.1f}"
         )
     lines.append("")
     for cat, (value, se) in report.categories.items():
@@ -63,4 +63,13 @@ def gauntlet_text(report: GauntletReport) -> str:
     for comp in report.composites:
         lines.append(f"composite {comp.name:<27} {comp.value:>8.4f} ±{comp.stderr:.4f}")
         lines.append(f"  {comp.note}")
+    lines.append(task_times(report))
     return "\n".join(lines)
+
+
+def task_times(report: GauntletReport | None) -> str:
+    """``seconds per task: a 12.0, b 340.5`` (slowest first): a slow task is seen at once."""
+    if report is None or not report.tasks:
+        return "seconds per task: -"
+    ranked = sorted(report.tasks, key=lambda r: -r.seconds)
+    return "seconds per task: " + ", ".join(f"{r.task} {r.seconds:.1f}" for r in ranked)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -78,18 +79,32 @@ def evaluate_model(
     model = resolve_model(model_ref, artifacts_root, registry)
     report_fn(f"{model.artifact_id}: loading {model.path}", 0.0)
     hf_model, tokenizer = load_model(model.path, cfg.engine.dtype, cfg.engine.threads)
-    lm = make_backend(
-        hf_model, tokenizer, cfg.engine.kind, cfg.engine.batch_tokens, cfg.engine.batch_size
-    )
     gauntlet = load_gauntlet(cfg.gauntlet)
     specs = gauntlet.select(tasks) if tasks != [] else []
+    current = {"i": 0, "name": "", "at": 0.0}
+
+    def batches_done(done: int, total: int) -> None:  # one report per few seconds, not per batch
+        now = time.monotonic()
+        if now - current["at"] >= 3.0:
+            current["at"] = now
+            fraction = (current["i"] + done / max(1, total)) / max(1, len(specs))
+            report_fn(f"{model.artifact_id}: {current['name']} {done}/{total}", fraction)
+
+    lm = make_backend(
+        hf_model, tokenizer, cfg.engine.kind, cfg.engine.batch_tokens, cfg.engine.batch_size,
+        show_progress=False, progress=batches_done,
+        max_gen_toks=cfg.engine.max_gen_toks_limited if limit is not None else None,
+    )  # fmt: skip
     results = []
     for i, spec in enumerate(specs):
+        current.update(i=i, name=f"{spec.name} ({i + 1}/{len(specs)})")
+        report_fn(f"{model.artifact_id}: {current['name']}", i / max(1, len(specs)))
         result = evaluate_task(spec, lm, limit)
         results.append(result)
         report_fn(
             f"{model.artifact_id}: {spec.name} {result.metric}={result.value:.4f} "
-            f"(n={result.n}, {result.n / max(result.seconds, 1e-9):.2f} items/s)",
+            f"(n={result.n}, {result.seconds:.0f}s, {result.n / max(result.seconds, 1e-9):.2f} "
+            "items/s)",
             (i + 1) / max(1, len(specs)),
         )
     evaluation = ModelEvaluation(model, None)

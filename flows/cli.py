@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ladder", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress lines (results are still printed)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module in COMMAND_MODULES:
@@ -47,9 +50,17 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from data_pipeline.locks import LockTimeout
+    from flows import terminal
+
+    terminal.configure(quiet=args.quiet)
+    from flows.prefect_server import PrefectUnavailable, connect
+
     try:
+        if getattr(args, "uses_prefect", False) and not args.no_prefect:
+            connect(Path.cwd())
         return int(args.func(args) or 0)
-    except (ConfigError, FileNotFoundError, ValueError) as err:
+    except (ConfigError, FileNotFoundError, ValueError, LockTimeout, PrefectUnavailable) as err:
         print(f"ladder: error: {err}", file=sys.stderr)
         return 2
 

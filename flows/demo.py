@@ -9,10 +9,13 @@ from data_pipeline.project import load_project
 DEMO_RECIPE = "conf/train/demo_cpt.yaml"
 
 
-def run_demo(config: str, force: bool = False, eval_limit: int = 10) -> int:
-    """Curate the sample corpus, continue-pretrain the base model on it, evaluate tuned vs base."""
+def run_demo(
+    config: str, force: bool = False, eval_limit: int = 10, use_prefect: bool = True
+) -> int:
+    """Curate the sample corpus, continue-pretrain the base model on it, evaluate tuned vs base
+    (``use_prefect=False``: the same steps in-process, without Prefect)."""
     from data_pipeline.samples import prepare_landing
-    from flows.ladder import ladder
+    from flows.ladder import ladder, ladder_plain
 
     config_path = Path(config).resolve()
     project = load_project(config_path)
@@ -20,7 +23,9 @@ def run_demo(config: str, force: bool = False, eval_limit: int = 10) -> int:
     print(f"sample corpus: {landing}")
     prepare_landing(landing)
     recipe = config_path.parent / "train" / Path(DEMO_RECIPE).name
-    result = ladder(config=str(config_path), recipe=str(recipe), eval_limit=eval_limit, force=force)
+    result = (ladder if use_prefect else ladder_plain)(
+        config=str(config_path), recipe=str(recipe), eval_limit=eval_limit, force=force
+    )
     print_outputs(project, result)
     return 0
 

@@ -19,12 +19,14 @@ from prefect.artifacts import (
 )
 
 from data_pipeline import storage
+from data_pipeline.names import RunId
 from data_pipeline.project import load_project
 from data_pipeline.runner import new_run_id, open_lakehouse
 from evaluation.compare import compare, format_table, table_records
 from evaluation.config import load_eval_config
-from evaluation.report import category_chart, gauntlet_text
+from evaluation.report import category_chart, gauntlet_text, task_times
 from evaluation.run import evaluate_model
+from flows import terminal
 
 DEFAULT_CONFIG = "conf/eval/eval.yaml"
 BASE_MODEL = "smollm2-135m-instruct"
@@ -48,33 +50,106 @@ def evaluate_model_task(
 ) -> dict[str, Any]:
     """Evaluate one model and publish its rows as a table artifact."""
     logger = get_run_logger()
-    cfg = load_eval_config(config)
-    project = load_project(cfg.project)
-    lakehouse = open_lakehouse(project)
     progress_id = create_progress_artifact(0.0, key=_key("eval-progress", run_id[-6:]))
 
     def progress(message: str, fraction: float | None) -> None:
         logger.info(message)
+        terminal.report(model, message, fraction)
         if fraction is not None:
             update_progress_artifact(progress_id, 100.0 * fraction)
 
+    out = evaluate_one(config, model, run_id, tasks, limit, perplexity, golden, latency, progress)
+    terminal.done(model, f"{len(out['rows'])} result rows")
+    create_table_artifact(
+        key=_key("eval", out["slug"]),
+        table=[
+            {k: r[k] for k in ("task", "metric", "value", "stderr", "n", "kind")}
+            for r in out["rows"]
+        ],
+        description=f"evaluation of {out['model']}, run {run_id}",
+    )
+    return out
+
+
+def evaluate_one(
+    config: str,
+    model: str,
+    run_id: str,
+    tasks: list[str] | None = None,
+    limit: int | None = None,
+    perplexity: bool = True,
+    golden: bool = False,
+    latency: bool = False,
+    progress=None,
+) -> dict[str, Any]:
+    """Evaluate one model (no Prefect): its rows, results table version and report text."""
+    cfg = load_eval_config(config)
+    project = load_project(cfg.project)
+    lakehouse = open_lakehouse(project)
     ev = evaluate_model(
         cfg, model, lakehouse, project.artifacts, run_id=run_id, tasks=tasks, limit=limit,
         perplexity=perplexity, golden=golden, latency=latency, progress=progress,
     )  # fmt: skip
-    rows = ev.row_dicts()
-    create_table_artifact(
-        key=_key("eval", ev.model.slug),
-        table=[{k: r[k] for k in ("task", "metric", "value", "stderr", "n", "kind")} for r in rows],
-        description=f"evaluation of {ev.model.artifact_id}, run {run_id}",
-    )
     return {
         "model": ev.model.artifact_id,
-        "rows": rows,
+        "slug": ev.model.slug,
+        "rows": ev.row_dicts(),
         "results": str(ev.results_version),
         "text": gauntlet_text(ev.report) if ev.report else "",
+        "task_times": task_times(ev.report),
         "mlflow_run_id": ev.mlflow_run_id,
     }
+
+
+def _one_plain(config: str, model: str, run_id: str, *args) -> dict[str, Any]:
+    out = evaluate_one(
+        config, model, run_id, *args, progress=lambda m, f: terminal.report(model, m, f)
+    )
+    terminal.done(model, f"{len(out['rows'])} result rows")
+    return out
+
+
+def evaluate_plain(
+    model: str = BASE_MODEL,
+    config: str = DEFAULT_CONFIG,
+    tasks: list[str] | None = None,
+    limit: int | None = None,
+    run_id: str | None = None,
+    perplexity: bool = True,
+    golden: bool = False,
+    latency: bool = False,
+) -> dict[str, Any]:
+    """``evaluate`` without Prefect (``--no-prefect``): the same result, no artifacts."""
+    run_id = run_id or new_run_id()
+    out = _one_plain(config, model, run_id, tasks, limit, perplexity, golden, latency)
+    if any(r["kind"] == "category" for r in out["rows"]):
+        out["chart"] = str(category_chart({out["model"]: out["rows"]}, _chart_path(config, run_id)))
+    return out
+
+
+def compare_plain(
+    base: str,
+    tuned: str,
+    config: str = DEFAULT_CONFIG,
+    tasks: list[str] | None = None,
+    limit: int | None = None,
+    run_id: str | None = None,
+    golden: bool = False,
+    latency: bool = False,
+) -> dict[str, Any]:
+    """``compare_models`` without Prefect (``--no-prefect``): the same result, no artifacts."""
+    run_id = run_id or new_run_id()
+    b = _one_plain(config, base, run_id, tasks, limit, True, golden, latency)
+    t = _one_plain(config, tuned, run_id, tasks, limit, True, golden, latency)
+    rows = compare(b["rows"], t["rows"])
+    text = format_table(rows, b["model"], t["model"])
+    text += f"\n\nbase  {b['task_times']}\ntuned {t['task_times']}"
+    chart = category_chart(
+        {f"base {b['model']}": b["rows"], f"tuned {t['model']}": t["rows"]},
+        _chart_path(config, run_id),
+        title="centered accuracy by category: base vs tuned",
+    )
+    return {"base": b, "tuned": t, "table": text, "chart": str(chart), "run_id": run_id}
 
 
 def _chart_path(config: str, run_id: str) -> str:
@@ -88,7 +163,7 @@ def evaluate(
     config: str = DEFAULT_CONFIG,
     tasks: list[str] | None = None,
     limit: int | None = None,
-    run_id: str | None = None,
+    run_id: RunId | None = None,
     perplexity: bool = True,
     golden: bool = False,
     latency: bool = False,
@@ -117,7 +192,7 @@ def compare_models(
     config: str = DEFAULT_CONFIG,
     tasks: list[str] | None = None,
     limit: int | None = None,
-    run_id: str | None = None,
+    run_id: RunId | None = None,
     golden: bool = False,
     latency: bool = False,
 ) -> dict[str, Any]:
@@ -127,6 +202,7 @@ def compare_models(
     t = evaluate_model_task(config, tuned, run_id, tasks, limit, True, golden, latency)
     rows = compare(b["rows"], t["rows"])
     text = format_table(rows, b["model"], t["model"])
+    text += f"\n\nbase  {b['task_times']}\ntuned {t['task_times']}"
     print(text)
     create_table_artifact(
         key="eval-compare",

@@ -21,6 +21,26 @@ def model_ref(train_result: dict[str, Any]) -> str:
     return train_result["hf_model"]
 
 
+def ladder_plain(
+    config: str = "conf/pipeline.yaml",
+    recipe: str = DEFAULT_RECIPE,
+    base: str = "smollm2-135m-instruct",
+    eval_limit: int = 10,
+    eval_tasks: list[str] | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    """``ladder`` without Prefect (``--no-prefect``): the same steps and result, in-process."""
+    from flows.curate import curate_plain
+    from flows.evaluate import compare_plain
+    from training.orchestrate import run_training
+
+    curated = curate_plain(config=config, force=force)
+    trained = run_training(recipe)
+    tuned = model_ref(trained)
+    compared = compare_plain(base=base, tuned=tuned, tasks=eval_tasks, limit=eval_limit)
+    return {"curate": curated, "train": trained, "tuned": tuned, "evaluate": compared}
+
+
 @flow(name="ladder", log_prints=True)
 def ladder(
     config: str = "conf/pipeline.yaml",

@@ -12,6 +12,6 @@ def configure_prefect_env(project_dir: str | Path | None = None) -> None:
     os.environ.setdefault("PREFECT_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "300")
     if project_dir is not None:
         os.environ.setdefault("PREFECT_HOME", str(Path(project_dir) / ".prefect"))

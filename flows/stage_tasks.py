@@ -15,6 +15,7 @@ from prefect.context import get_run_context
 
 from data_pipeline.project import load_project
 from data_pipeline.runner import StageResult, run_stage
+from flows import terminal
 from flows.retries import retry_transient
 
 
@@ -74,6 +75,7 @@ def stage_task(
 
     def progress(message: str, fraction: float | None) -> None:
         logger.info("%s: %s", stage, message)
+        terminal.report(stage, message, fraction)
         if fraction is not None:
             update_progress_artifact(progress_id, min(100.0, 100.0 * fraction))
 
@@ -105,6 +107,13 @@ def stage_task(
         "skipped" if result.skipped else "done",
         ", ".join(str(t) for t in result.run.outputs),
     )
+    out = result_dict(stage, result)
+    terminal.done(stage, terminal.stage_summary(out))
+    return out
+
+
+def result_dict(stage: str, result) -> dict[str, Any]:
+    """A ``StageResult`` as the plain dict flows and the CLI print."""
     return {
         "stage": stage,
         "run_id": result.run.run_id,

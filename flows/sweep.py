@@ -26,6 +26,23 @@ def _as_task(base, lr, round_name, batches, out) -> Trial:
     return trial_task(base, lr, round_name, batches, out)
 
 
+def sweep_plain(
+    recipe: str = "conf/train/sft.yaml",
+    coarse: list[float] | None = None,
+    fine_points: int = 2,
+    trial_batches: int | None = None,
+    overrides: list[str] | None = None,
+    record: bool = False,
+) -> dict[str, Any]:
+    """``sweep_flow`` without Prefect (``--no-prefect``): the same trials, no artifacts."""
+    from training.records import prepare
+
+    resolved = prepare(recipe, overrides, record=record)
+    result = run_sweep(resolved.paths.recipe, coarse or DEFAULT_COARSE, fine_points, trial_batches)
+    print(f"best learning rate {result['best_lr']:.3g}; table and plot in {result['folder']}")
+    return result
+
+
 @flow(name="sweep", log_prints=True)
 def sweep_flow(
     recipe: str = "conf/train/sft.yaml",

@@ -15,6 +15,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from data_pipeline.names import RunId
 from training.orchestrate import run_training
 
 DEMO_RECIPE = "conf/train/demo_cpt.yaml"
@@ -48,7 +49,7 @@ def train_task(
 def train_flow(
     recipe: str = DEMO_RECIPE,
     overrides: list[str] | None = None,
-    run_name: str | None = None,
+    run_name: RunId | None = None,
     gpus: int = 1,
     record: bool = True,
 ) -> dict[str, Any]:

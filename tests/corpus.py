@@ -155,6 +155,76 @@ def write_corrupted(root: Path, max_doc_chars: int = 5000) -> tuple[list[dict], 
         "too_large": 1,
         "not_an_object": 1,
         "unreadable_file": 1,
-        "good": 3,
+        "truncated_file": 1,  # the rest of the truncated archive, after its complete records
+        "good": 3 + readable_prefix(root / "truncated.jsonl.gz").count(b"\n"),
     }
     return sources, expected
+
+
+def readable_prefix(path: Path) -> bytes:
+    """What a byte-at-a-time decompressor gets out of a truncated ``.gz``/``.zst`` file before it
+    fails: the oracle for how many complete records a salvage must keep."""
+    import zstandard
+
+    out = bytearray()
+    with open(path, "rb") as raw:
+        stream = (
+            gzip.GzipFile(fileobj=raw)
+            if path.suffix == ".gz"
+            else zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        )
+        try:
+            while byte := stream.read(1):
+                out += byte
+        except (EOFError, zstandard.ZstdError):
+            pass
+    return bytes(out)
+
+
+def write_truncated_streams(root: Path, n: int = 400, keep: float = 0.6) -> list[dict]:
+    """``cut.jsonl.gz`` and ``cut.jsonl.zst``: ``n`` distinct records (~700 characters of seeded
+    random words each, so zstd's 128 KiB blocks end inside the file) compressed, then cut at
+    ``keep`` of the compressed size (a download that stopped part way)."""
+    import random
+
+    import zstandard
+
+    root.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(16)
+    words = sorted({w for r in texts(40) for w in r["text"].split()})
+    records = [
+        {"text": f"record {i}: " + " ".join(rng.choice(words) for _ in range(100))}
+        for i in range(n)
+    ]
+    data = jsonl_bytes(records)
+    sources = []
+    for suffix, packed in (
+        (".gz", gzip.compress(data, mtime=0)),
+        (".zst", zstandard.ZstdCompressor(level=3).compress(data)),
+    ):
+        path = root / f"cut.jsonl{suffix}"
+        path.write_bytes(packed[: int(len(packed) * keep)])
+        name = f"cut{suffix.replace('.', '_')}"
+        sources.append({"name": name, "path": str(path), "format": "jsonl", "licence": "CC0"})
+    return sources
+
+
+def write_corrupt_row_group(root: Path, groups: int = 3, rows: int = 100, bad: int = 1) -> dict:
+    """A Parquet file of ``groups`` row groups of ``rows`` rows whose row group ``bad`` has its
+    first page header overwritten (unreadable), the others intact."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root.mkdir(parents=True, exist_ok=True)
+    body = texts(40)
+    table = pa.table({"text": [f"row {i}: " + body[i % 40]["text"] for i in range(groups * rows)]})
+    path = root / "rowgroups.parquet"
+    pq.write_table(table, path, row_group_size=rows)
+    column = pq.ParquetFile(path).metadata.row_group(bad).column(0)
+    start = column.data_page_offset
+    if column.has_dictionary_page and column.dictionary_page_offset:
+        start = min(start, column.dictionary_page_offset)
+    data = bytearray(path.read_bytes())
+    data[start : start + 24] = b"\xff" * 24
+    path.write_bytes(bytes(data))
+    return {"name": "rowgroups", "path": str(path), "format": "parquet", "licence": "CC0"}

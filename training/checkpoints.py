@@ -4,7 +4,8 @@ Composer writes ``ep{E}-ba{B}-rank0.pt`` in place and then points ``latest-rank0
 a run killed in between leaves a checkpoint that may be incomplete and that autoresume does not
 know; Composer then refuses to start ("may conflict with a future checkpoint"). Before a run
 (re)starts, ``set_aside_unconfirmed`` renames such files to ``*.unconfirmed`` (kept for
-inspection, never loaded) so the run resumes from the last confirmed checkpoint.
+inspection until the run completes, never loaded) so the run resumes from the last confirmed
+checkpoint.
 """
 
 from __future__ import annotations
@@ -56,3 +57,31 @@ def set_aside_unconfirmed(folder: str | Path) -> list[Path]:
             log.warning("set aside %s: written after the last confirmed checkpoint", path.name)
             moved.append(target)
     return moved
+
+
+def remove_unconfirmed(folder: str | Path) -> list[Path]:
+    """Delete the checkpoints set aside as unconfirmed (once the run has completed)."""
+    found = sorted(Path(folder).glob("*.unconfirmed")) if Path(folder).is_dir() else []
+    for path in found:
+        path.unlink()
+    return found
+
+
+def prune(folder: str | Path, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` checkpoints (``keep`` < 1: keep all); returns them.
+
+    Composer's saver only counts the checkpoints it wrote itself, so after a resume the ones of
+    earlier attempts would stay for ever; the run calls this once resumed and after fitting.
+    The checkpoint ``latest-rank0.pt`` points at is never deleted.
+    """
+    if keep < 1:
+        return []
+    latest = latest_confirmed(folder)
+    found = checkpoints_by_batch(folder)
+    removed = []
+    for _, path in list(found.items())[:-keep]:
+        if latest is not None and path.resolve() == latest:
+            continue
+        path.unlink()
+        removed.append(path)
+    return removed

@@ -31,7 +31,7 @@ from pydantic import Field, model_validator
 
 from data_pipeline import storage
 from data_pipeline.config import ConfigError, StrictModel, load_model, resolve_path
-from training.data import read_index, stream_dirs
+from training.shard_index import read_index, stream_dirs
 
 MANIFEST = "manifest.json"
 LATEST = "LATEST"
@@ -175,6 +175,13 @@ def stream_infos(mix: MixConfig) -> dict[str, StreamInfo]:
     return out
 
 
+def phase_streams(
+    mix: MixConfig, phase: str | int | Phase
+) -> list[tuple[StreamInfo, StreamWeight]]:
+    """The phase's streams and weights, in the mix's order (what ``build_streams`` builds)."""
+    return _streams_of(mix, mix.phase(phase))
+
+
 def _streams_of(mix: MixConfig, phase: Phase) -> list[tuple[StreamInfo, StreamWeight]]:
     infos = stream_infos(mix)
     missing = sorted(set(phase.streams) - set(infos))
@@ -268,7 +275,7 @@ class TokenPlan:
 
 def token_plan(mix: MixConfig, total_tokens: int | None = None) -> TokenPlan:
     """Plan the run: ``total_tokens`` (else the mix's, else one pass over all streams)."""
-    from streaming import Stream
+    from training.mix_weights import phase_shares
 
     infos = stream_infos(mix)
     seq_len = _seq_len(mix, infos)
@@ -278,14 +285,8 @@ def token_plan(mix: MixConfig, total_tokens: int | None = None) -> TokenPlan:
     for index, phase in enumerate(mix.phases):
         pairs = _streams_of(mix, phase)
         phase_samples = max(1, round(total * phase.duration / seq_len))
-        streams = [
-            Stream(local=i.local, proportion=w.proportion, repeat=w.repeat, choose=w.choose)
-            for i, w in pairs
-        ]
         available = np.array([max(1, i.samples) for i, _ in pairs], np.int64)
-        relative = pairs[0][1].proportion is not None
-        Stream.apply_weights(streams, available, phase_samples if relative else None, mix.seed)
-        shares = np.array([s.proportion for s in streams], np.float64)
+        shares = phase_shares([w for _, w in pairs], available)
         draws = _split(phase_samples, shares, mix.seed + index)
         plans = []
         for (info, weight), share, n in zip(pairs, shares, draws, strict=True):

@@ -23,8 +23,8 @@ def launch(run: PreparedRun, gpus: int = 1) -> dict[str, Any]:
     if code != 0 or result is None:
         where = run.paths.remote_checkpoints or run.paths.checkpoints
         raise RuntimeError(
-            f"training of run {run.run_name} exited with code {code}; it resumes from its last "
-            f"checkpoint when started again ({where})"
+            f"training of run {run.run_name} exited with code {code}; starting it again with "
+            f"the same recipe resumes from its last checkpoint ({where})"
         )
     return result
 

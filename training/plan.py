@@ -23,8 +23,9 @@ _GPU_ALIASES = {"h100": "h100-sxm", "h200": "h200-sxm", "v100": "v100-sxm"}
 
 def gpu_peak_flops(gpu: str) -> float:
     """Dense bf16 peak FLOP/s of one GPU (``h100``, ``h200``, ``a100``, ``a10``, ...)."""
-    from composer.callbacks.speed_monitor import GPU_AVAILABLE_FLOPS
+    from training.quick_count import gpu_peak_table
 
+    GPU_AVAILABLE_FLOPS = gpu_peak_table()
     key = _GPU_ALIASES.get(gpu.lower(), gpu.lower())
     if key not in GPU_AVAILABLE_FLOPS or "amp_bf16" not in GPU_AVAILABLE_FLOPS[key]:
         known = sorted({*GPU_AVAILABLE_FLOPS, *_GPU_ALIASES} - {"trn1"})
@@ -66,21 +67,13 @@ def make_plan(
 ) -> Plan:
     """Compute the plan of ``recipe`` (no weights are loaded, nothing is converted)."""
     from training.base_model import known_pretrain_tokens
-    from training.flops import count_parameters
-    from training.model import model_config
+    from training.quick_count import config_keys, dense_parameters, index_samples
 
     if not 0 < mfu <= 1:
         raise ValueError(f"--mfu must be in (0, 1], got {mfu}")
     if samples_per_epoch is None and recipe.data.shards and not recipe.artifact_refs():
-        from training.data import read_index, stream_dirs
-
-        split = recipe.data.split
         try:
-            samples_per_epoch = sum(
-                int(shard["samples"])
-                for folder in stream_dirs(recipe.data.shards, split)
-                for shard in read_index(folder, split)["shards"]
-            )
+            samples_per_epoch = index_samples(recipe.data.shards, recipe.data.split)
         except FileNotFoundError:
             samples_per_epoch = None
     batches = recipe.total_batches(samples_per_epoch)
@@ -89,9 +82,16 @@ def make_plan(
             f"{recipe.origin}: duration {recipe.duration} is in epochs and the shard index is "
             "not readable here; give the duration in tokens or batches"
         )
-    from training.trainer import local_artifacts
+    from training.paths import package_models_root
 
-    params = count_parameters(model_config(recipe.model, local_artifacts(recipe), convert=False))
+    artifacts_root = package_models_root(recipe.project_roots()[0])
+    keys = config_keys(recipe.model, artifacts_root)
+    params = dense_parameters(keys) if keys is not None else None
+    if params is None:  # another architecture: instantiate it on the meta device (torch)
+        from training.flops import count_parameters
+        from training.model import model_config
+
+        params = count_parameters(model_config(recipe.model, artifacts_root, convert=False))
     tokens = batches * recipe.tokens_per_batch
     flops = 6.0 * params.active * tokens
     peak = gpu_peak_flops(gpu)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from data_pipeline import storage
 from training.paths import RunPaths, local_mirror, package_models_root
 from training.recipe import ARTIFACT_PREFIX, TABLE_PREFIX, Recipe, load_recipe, save_recipe
+from training.reuse import check_same_recipe
 from training.trainer import run_paths
 
 if TYPE_CHECKING:  # Spark-backed modules load only when a run is recorded
@@ -202,6 +203,7 @@ def prepare(
     resolved = recipe.model_copy(update={"data": data, "model": model})
     name = run_name or resolved.run_name()
     paths = run_paths(resolved, name)
+    check_same_recipe(paths, resolved)
     save_recipe(resolved, paths.recipe)
     return PreparedRun(resolved, name, paths, inputs, lakehouse if record else None)
 

@@ -20,9 +20,10 @@ from typing import Any
 from data_pipeline import storage
 from training.callbacks.loss_history import read_history
 from training.checkpoint_sync import pull_latest, push, remote_latest
-from training.checkpoints import set_aside_unconfirmed
+from training.checkpoints import prune, remove_unconfirmed, set_aside_unconfirmed
 from training.launch import DIE_WITH_PARENT, die_with_parent
 from training.recipe import Recipe, load_recipe, save_recipe
+from training.reuse import check_same_recipe
 from training.trainer import RunPaths, build_trainer, flat_params, run_paths
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,11 @@ def train(
         log.info("run %s already completed; nothing to train", run_name)
         return previous
     paths.scratch.mkdir(parents=True, exist_ok=True)
-    if int(os.environ.get("RANK", "0")) == 0 and not paths.recipe.is_file():
-        save_recipe(recipe, paths.recipe)
+    rank0 = int(os.environ.get("RANK", "0")) == 0
+    if rank0:
+        check_same_recipe(paths, recipe)
+        if not paths.recipe.is_file():
+            save_recipe(recipe, paths.recipe)
     if int(os.environ.get("LOCAL_RANK", "0")) == 0:
         if paths.remote_checkpoints is not None:
             pull_latest(paths.remote_checkpoints, paths.checkpoints)
@@ -82,11 +86,16 @@ def train(
     start = time.perf_counter()
     trainer, context = build_trainer(recipe, run_name, paths, extra_callbacks)
     resumed_at = int(trainer.state.timestamp.batch)
+    if rank0:  # resumed: checkpoints of earlier attempts count against the limit too
+        prune(paths.checkpoints, recipe.save_num_checkpoints_to_keep)
     trainer.logger.log_hyperparameters(flat_params(recipe.dump()))
     if recipe.eval_at_start and resumed_at == 0 and trainer.state.evaluators:
         trainer.eval()  # the starting model's eval loss, logged at batch 0
     if not _finished(trainer):
         trainer.fit()
+    if rank0:
+        prune(paths.checkpoints, recipe.save_num_checkpoints_to_keep)
+        remove_unconfirmed(paths.checkpoints)  # leftovers of killed attempts: no longer needed
     hf_dir = (
         export_hf_model(trainer.state, paths.hf_model, recipe.export.dtype)
         if (recipe.export.hf_model)

@@ -24,9 +24,12 @@ log = logging.getLogger(__name__)
 
 
 def run_paths(recipe: Recipe, run_name: str | None = None) -> RunPaths:
+    """``<output_dir>/<run_name>``; a run name that could leave ``output_dir`` is refused."""
     from data_pipeline import storage
+    from data_pipeline.names import check_name
 
-    return RunPaths.at(storage.join(recipe.output_dir(), run_name or recipe.run_name()))
+    name = check_name(run_name or recipe.run_name(), "run name")
+    return RunPaths.at(storage.join(recipe.output_dir(), name))
 
 
 def local_artifacts(recipe: Recipe) -> Path | None:

@@ -18,6 +18,7 @@ from data_pipeline.config import StrictModel, stable_hash
 from data_pipeline.dedup.banding import Banding, choose_banding
 from data_pipeline.dedup.normalize import NormalizeConfig
 from data_pipeline.dedup.shingles import ShingleConfig
+from data_pipeline.names import TableName
 
 
 class SurvivorKey(StrictModel):
@@ -38,7 +39,7 @@ def _default_survivor() -> list[SurvivorKey]:
 class DedupConfig(StrictModel):
     """Settings of exact + MinHash deduplication (see the module docstring for defaults)."""
 
-    input_table: str = "filtered_docs"
+    input_table: TableName = "filtered_docs"
     scope: Literal["global", "source"] = Field(
         default="global", description="dedupe across all sources, or within each source"
     )

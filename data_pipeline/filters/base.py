@@ -76,7 +76,7 @@ def register_filter(cls: type[Filter]) -> type[Filter]:
 @cache
 def params_model(cls: type[Filter]) -> type[StrictModel]:
     """A strict pydantic model of ``cls.__init__``'s keyword arguments, plus ``enabled``."""
-    hints = typing.get_type_hints(cls.__init__)
+    hints = typing.get_type_hints(cls.__init__, include_extras=True)
     fields: dict[str, Any] = {"enabled": (bool, True)}
     for name, param in inspect.signature(cls.__init__).parameters.items():
         if name == "self":

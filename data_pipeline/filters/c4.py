@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 
 from data_pipeline.filters.base import Drop, Filter, Result, register_filter
+from data_pipeline.filters.bounds import Count
 from data_pipeline.filters.doc import Doc
 from data_pipeline.filters.safety import SafetyFilter, WordListMatcher
 from data_pipeline.filters.words import (
@@ -50,9 +51,9 @@ class C4Filter(Filter):
 
     def __init__(
         self,
-        min_sentences: int = 5,
-        min_words_per_line: int = 3,
-        max_word_length: int = 1000,
+        min_sentences: Count = 5,
+        min_words_per_line: Count = 3,
+        max_word_length: Count = 1000,
         remove_citations: bool = True,
         require_terminal_punctuation: bool = True,
         drop_lorem_ipsum: bool = True,

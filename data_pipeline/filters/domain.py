@@ -22,6 +22,7 @@ from pydantic import Field
 
 from data_pipeline.config import StrictModel
 from data_pipeline.filters.base import Filter, Result, register_filter
+from data_pipeline.filters.bounds import Fraction
 from data_pipeline.filters.doc import Doc
 
 
@@ -43,7 +44,7 @@ class DomainFilter(Filter):
         rules: list[DomainRule] | None = None,
         action: Literal["tag", "keep_only", "drop"] = "tag",
         classifier: str | None = None,
-        classifier_min_score: float = 0.5,
+        classifier_min_score: Fraction = 0.5,
     ):
         self.rules = [r if isinstance(r, DomainRule) else DomainRule(**r) for r in rules or []]
         self.action = action

@@ -12,6 +12,7 @@ repeat an earlier line, over all characters except newlines, at most ``max_dupli
 from __future__ import annotations
 
 from data_pipeline.filters.base import Drop, Filter, Result, register_filter
+from data_pipeline.filters.bounds import Count, Fraction, NonNegative
 from data_pipeline.filters.doc import Doc
 from data_pipeline.filters.gopher_repetition import duplicates
 from data_pipeline.filters.words import TERMINAL_PUNCTUATION
@@ -23,13 +24,13 @@ class FineWebFilter(Filter):
 
     def __init__(
         self,
-        min_terminal_punctuation_lines: float = 0.12,
+        min_terminal_punctuation_lines: Fraction = 0.12,
         exclude_zero_terminal_punctuation: bool = False,
         stop_chars: list[str] | None = None,
-        max_short_lines: float = 0.67,
-        short_line_length: int = 30,
-        max_duplicate_line_chars: float = 0.01,
-        max_newlines_per_word: float = 0.3,
+        max_short_lines: Fraction = 0.67,
+        short_line_length: Count = 30,
+        max_duplicate_line_chars: Fraction = 0.01,
+        max_newlines_per_word: NonNegative = 0.3,
     ):
         self.min_terminal_punctuation_lines = min_terminal_punctuation_lines
         self.exclude_zero_terminal_punctuation = exclude_zero_terminal_punctuation

@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import Literal
 
 from data_pipeline.filters.base import Drop, Filter, Result, register_filter
+from data_pipeline.filters.bounds import Count, Fraction, NonNegative
 from data_pipeline.filters.doc import Doc
 from data_pipeline.filters.stopwords import stop_words_for
 from data_pipeline.filters.words import has_letter
@@ -43,16 +44,16 @@ class GopherQualityFilter(Filter):
 
     def __init__(
         self,
-        min_words: int | None = 50,
-        max_words: int | None = 100_000,
-        min_mean_word_length: float | None = 3,
-        max_mean_word_length: float | None = 10,
-        max_symbol_word_ratio: float | None = 0.1,
-        max_bullet_lines_ratio: float | None = 0.9,
-        max_ellipsis_lines_ratio: float | None = 0.3,
-        min_alpha_words_ratio: float | None = 0.8,
+        min_words: Count | None = 50,
+        max_words: Count | None = 100_000,
+        min_mean_word_length: NonNegative | None = 3,
+        max_mean_word_length: NonNegative | None = 10,
+        max_symbol_word_ratio: Fraction | None = 0.1,
+        max_bullet_lines_ratio: Fraction | None = 0.9,
+        max_ellipsis_lines_ratio: Fraction | None = 0.3,
+        min_alpha_words_ratio: Fraction | None = 0.8,
         alpha_ratio_of: Literal["tokens", "words"] = "tokens",
-        min_stop_words: int | None = 2,
+        min_stop_words: Count | None = 2,
         stop_words: list[str] | None = None,
     ):
         self.min_words = min_words

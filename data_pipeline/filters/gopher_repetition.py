@@ -24,6 +24,7 @@ import re
 from collections import Counter
 
 from data_pipeline.filters.base import Drop, Filter, Result, register_filter
+from data_pipeline.filters.bounds import Fraction
 from data_pipeline.filters.doc import Doc
 
 _PARAGRAPHS = re.compile(r"\n{2,}")
@@ -77,12 +78,12 @@ class GopherRepetitionFilter(Filter):
 
     def __init__(
         self,
-        max_duplicate_paragraphs: float | None = 0.3,
-        max_duplicate_paragraph_chars: float | None = 0.2,
-        max_duplicate_lines: float | None = 0.3,
-        max_duplicate_line_chars: float | None = 0.2,
-        top_ngrams: dict[int, float] | None = None,
-        duplicate_ngrams: dict[int, float] | None = None,
+        max_duplicate_paragraphs: Fraction | None = 0.3,
+        max_duplicate_paragraph_chars: Fraction | None = 0.2,
+        max_duplicate_lines: Fraction | None = 0.3,
+        max_duplicate_line_chars: Fraction | None = 0.2,
+        top_ngrams: dict[int, Fraction] | None = None,
+        duplicate_ngrams: dict[int, Fraction] | None = None,
     ):
         self.max_duplicate_paragraphs = max_duplicate_paragraphs
         self.max_duplicate_paragraph_chars = max_duplicate_paragraph_chars

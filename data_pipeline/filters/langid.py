@@ -23,6 +23,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from data_pipeline.filters.base import Drop, Filter, Result, register_filter
+from data_pipeline.filters.bounds import Fraction
 from data_pipeline.filters.doc import Doc
 
 UNDETERMINED = "und"
@@ -108,8 +109,8 @@ class LangIdFilter(Filter):
     def __init__(
         self,
         languages: list[str] | None = None,
-        min_score: float = 0.65,
-        min_score_per_language: dict[str, float] | None = None,
+        min_score: Fraction = 0.65,
+        min_score_per_language: dict[str, Fraction] | None = None,
     ):
         self.languages = list(languages or [])
         self.min_score = min_score

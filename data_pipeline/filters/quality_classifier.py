@@ -15,6 +15,7 @@ Text is prepared by ``classifier_text`` (lower-cased tokens joined by single spa
 from __future__ import annotations
 
 from data_pipeline.filters.base import Drop, Filter, Result, register_filter
+from data_pipeline.filters.bounds import Count, Fraction
 from data_pipeline.filters.doc import Doc
 from data_pipeline.filters.words import split_words
 
@@ -32,10 +33,10 @@ class QualityClassifierFilter(Filter):
         self,
         model: str,
         label: str = "hq",
-        min_score: float | None = 0.5,
-        top_fraction: float | None = None,
-        top_fraction_sample: int = 20_000,
-        max_chars: int = 10_000,
+        min_score: Fraction | None = 0.5,
+        top_fraction: Fraction | None = None,
+        top_fraction_sample: Count = 20_000,
+        max_chars: Count = 10_000,
     ):
         if top_fraction is not None and not 0 < top_fraction <= 1:
             raise ValueError("top_fraction must be in (0, 1]")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from data_pipeline.filters.base import Drop, Filter, Result, register_filter
+from data_pipeline.filters.bounds import Count, Fraction
 from data_pipeline.filters.doc import Doc
 from data_pipeline.filters.words import CHAR_LANGS, UNSEGMENTED_LANGS
 
@@ -61,8 +62,8 @@ class SafetyFilter(Filter):
 
     def __init__(
         self,
-        min_matches: int = 1,
-        min_ratio: float = 0.0,
+        min_matches: Count = 1,
+        min_ratio: Fraction = 0.0,
         action: Literal["drop", "tag"] = "drop",
         lists: dict[str, str] | None = None,
         extra_words: dict[str, list[str]] | None = None,

@@ -21,6 +21,14 @@ from data_pipeline.config import SourceConfig
 from data_pipeline.storage import FileInfo
 
 DOC, BAD, END = "doc", "bad", "end"
+#: ``end`` reason of a split whose good part was read and whose broken rest was quarantined.
+PARTLY_READ = "partly_read"
+
+
+class PartlyRead(Exception):
+    """Raised by a reader after it quarantined the unreadable rest of a split (the records it
+    read before stay good); the split ends with reason ``partly_read`` and this error."""
+
 
 RAW_SCHEMA = pa.schema(
     [
@@ -232,6 +240,8 @@ class SplitReader:
         out = RowBuffer(split)
         try:
             yield from self.read(split, out)
+        except PartlyRead as err:
+            out.end(error=str(err), reason=PARTLY_READ)
         except Exception as err:  # a broken file must never kill the job: record it
             out.end(error=f"{type(err).__name__}: {err}", reason=_file_reason(err))
         else:

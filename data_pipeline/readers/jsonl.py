@@ -1,9 +1,13 @@
-"""JSON Lines: plain files are cut into byte ranges; ``.gz`` and ``.zst`` are read whole."""
+"""JSON Lines: plain files are cut into byte ranges; ``.gz`` and ``.zst`` are read whole.
+
+A compressed stream that ends before its end marker (a truncated download) keeps every complete
+line decoded before the break; the rest is one quarantined ``truncated_file`` record naming the
+line, the decompressed and compressed byte offsets and the error.
+"""
 
 from __future__ import annotations
 
-import gzip
-import io
+import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -11,20 +15,61 @@ import orjson
 import pyarrow as pa
 
 from data_pipeline import storage
-from data_pipeline.readers.base import RowBuffer, Split, SplitReader
+from data_pipeline.readers.base import PartlyRead, RowBuffer, Split, SplitReader
 from data_pipeline.readers.fields import map_record
 from data_pipeline.storage import FileInfo
 
 CHUNK = 1 << 20
 
 
-def _decompressed(path: str, raw: BinaryIO) -> BinaryIO:
-    """A decompressing reader over ``raw`` (the caller closes ``raw``)."""
+class TruncatedStream(EOFError):
+    """The compressed input ended inside a gzip member or zstd frame."""
+
+
+def _decompressor(path: str):
     if path.endswith(".gz"):
-        return gzip.GzipFile(fileobj=raw, mode="rb")
+        return zlib.decompressobj(wbits=31)  # one gzip member
     import zstandard
 
-    return zstandard.ZstdDecompressor().stream_reader(raw, closefd=False)
+    return zstandard.ZstdDecompressor().decompressobj()
+
+
+def _decoded(path: str, raw: BinaryIO) -> Iterator[bytes]:
+    """Decompressed chunks of ``raw`` (concatenated members/frames too), as far as they decode;
+    ``TruncatedStream`` when the input ends mid-member (whatever decoded before is yielded)."""
+    decoder, started = _decompressor(path), False
+    while chunk := raw.read(CHUNK):
+        while chunk:
+            started = True
+            yield decoder.decompress(chunk)
+            if not decoder.eof:
+                break
+            chunk = decoder.unused_data  # a further member or frame follows
+            decoder, started = _decompressor(path), False
+            if not chunk:
+                break
+    if started and not decoder.eof:
+        raise TruncatedStream(f"compressed stream ends at byte {raw.tell():,}, inside a member")
+
+
+class _ChunkLines:
+    """``readline`` over decoded chunks, counting the lines and bytes it has returned."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self.chunks, self.buffer, self.lines, self.consumed = chunks, bytearray(), 0, 0
+
+    def readline(self, limit: int = -1) -> bytes:
+        while b"\n" not in self.buffer and (limit < 0 or len(self.buffer) < limit):
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                break
+            self.buffer += chunk
+        cut = self.buffer.find(b"\n") + 1 or len(self.buffer)
+        cut = cut if limit < 0 else min(cut, limit)
+        line = bytes(self.buffer[:cut])
+        del self.buffer[:cut]
+        self.lines, self.consumed = self.lines + bool(line), self.consumed + len(line)
+        return line
 
 
 def _compressed(path: str) -> bool:
@@ -43,8 +88,17 @@ class JsonlReader(SplitReader):
 
     def read(self, split: Split, out: RowBuffer) -> Iterator[pa.RecordBatch]:
         if _compressed(split.path):
-            with storage.open(split.path, "rb") as raw, _decompressed(split.path, raw) as stream:
-                yield from self._lines(io.BufferedReader(stream, CHUNK), out, 0, None, True)
+            with storage.open(split.path, "rb") as raw:
+                lines = _ChunkLines(_decoded(split.path, raw))
+                try:
+                    yield from self._lines(lines, out, 0, None, True)
+                except TruncatedStream as err:
+                    message = (
+                        f"{err}: records through line {lines.lines} were read; the rest, from "
+                        f"line {lines.lines + 1} (decompressed byte {lines.consumed:,}), is lost"
+                    )
+                    out.bad(f"line {lines.lines + 1}", lines.consumed, "truncated_file", message)
+                    raise PartlyRead(message) from err
             return
         with storage.open(split.path, "rb") as f:
             start = split.start

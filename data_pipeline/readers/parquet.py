@@ -1,4 +1,8 @@
-"""Parquet files, split by row groups when a file is larger than the target split size."""
+"""Parquet files, split by row groups when a file is larger than the target split size.
+
+A row group that cannot be decoded (a corrupt page) is one quarantined ``corrupt_row_group``
+record naming its index and row count; the file's other row groups are read.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data_pipeline import storage
-from data_pipeline.readers.base import RowBuffer, Split, SplitReader
+from data_pipeline.readers.base import PartlyRead, RowBuffer, Split, SplitReader
 from data_pipeline.readers.fields import map_record
 from data_pipeline.storage import FileInfo
 
@@ -81,7 +85,18 @@ class ParquetReader(SplitReader):
                 raise KeyError(
                     f"column {top_field!r} not in Parquet schema {pf.schema_arrow.names}"
                 )
-            if groups:
-                yield from record_batches_to_rows(
-                    pf.iter_batches(row_groups=groups, batch_size=1024), self, out, first_row
-                )
+            lost = []
+            for group in groups:
+                rows = meta.row_group(group).num_rows
+                try:
+                    table = pf.read_row_group(group)  # decoded whole: a bad page fails here
+                except Exception as err:
+                    lost.append(group)
+                    error = f"row group {group} ({rows:,} rows) unreadable: {type(err).__name__}"
+                    out.bad(f"row group {group}", first_row, "corrupt_row_group", f"{error}: {err}")
+                else:
+                    batches = iter(table.to_batches(max_chunksize=1024))
+                    yield from record_batches_to_rows(batches, self, out, first_row)
+                first_row += rows
+            if lost:
+                raise PartlyRead(f"row groups {lost} of {split.path} unreadable; the others read")

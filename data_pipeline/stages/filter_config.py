@@ -25,6 +25,7 @@ from data_pipeline.config import StrictModel
 from data_pipeline.filters import FILTERS  # noqa: F401 - registers the built-in filters
 from data_pipeline.filters.base import validate_params
 from data_pipeline.filters.chain import ChainSpec
+from data_pipeline.names import TableName
 
 #: The published pipeline: FineWeb's order of language ID and heuristics, then safety and PII.
 DEFAULT_FILTERS: list[Any] = [
@@ -84,8 +85,8 @@ class LanguageIdConfig(StrictModel):
 class FilterConfig(StrictModel):
     """Settings of the filter stage. ``sources``: subset to process (all when unset)."""
 
-    input: str = "ingested_docs"
-    output: str = "filtered_docs"
+    input: TableName = "ingested_docs"
+    output: TableName = "filtered_docs"
     sources: list[str] | None = None
     language_id: LanguageIdConfig = Field(default_factory=LanguageIdConfig)
     filters: list[FilterItem] = Field(

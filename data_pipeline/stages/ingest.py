@@ -6,7 +6,11 @@ plus location, and text; 128 bits, hex), ``text``, ``source``, ``licence``, ``ur
 replaces the rows of the sources it read (and only those).
 
 Accounting, per source: ``read`` (records the readers saw plus whole files that could not be
-read) = ``ingested`` + ``quarantined``. The run checks it before and after the commit.
+read) = ``ingested`` + ``quarantined``. The run checks it before and after the commit. A file
+read in part (a truncated ``.gz``/``.zst`` stream, a corrupt Parquet row group) keeps the
+records read before the break (ingested) and counts its lost rest as one quarantined record
+(``truncated_file`` with line and byte offsets, ``corrupt_row_group`` with its index);
+``partly_read_files`` counts such files.
 """
 
 from __future__ import annotations
@@ -24,7 +28,15 @@ from data_pipeline.config import ConfigError, SourceConfig, StrictModel
 from data_pipeline.lakehouse import QUARANTINE, TableVersion, TableWrite
 from data_pipeline.progress import track_progress
 from data_pipeline.readers import RAW_SCHEMA, get_reader, plan_splits
-from data_pipeline.readers.base import BAD, DOC, END, ReadOptions, Split, reader_files
+from data_pipeline.readers.base import (
+    BAD,
+    DOC,
+    END,
+    PARTLY_READ,
+    ReadOptions,
+    Split,
+    reader_files,
+)
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
 
 OUTPUT = "ingested_docs"
@@ -95,6 +107,20 @@ def _plan(ctx: StageContext, sources: list[SourceConfig]) -> tuple[list[Split], 
     return splits, missing
 
 
+def preflight(project, cfg: IngestConfig) -> None:
+    """Before Spark starts: with ``on_missing_file: fail``, every source must match a file."""
+    if cfg.on_missing_file != "fail":
+        return
+    names = cfg.sources
+    sources = list(project.sources) if names is None else [project.source(n) for n in names]
+    for source in sources:
+        if not reader_files(source):
+            raise ConfigError(
+                f"{project.origin}: source {source.name!r}: no file matches {source.path!r} "
+                "(fix the path, or set stages.ingest.on_missing_file: quarantine)"
+            )
+
+
 def fingerprint(ctx: StageContext) -> list:
     """Names, sizes and change tokens (mtime or ETag) of the files this run would read."""
     return [
@@ -141,8 +167,14 @@ def _docs(
     )
 
 
+def broken(end: dict) -> bool:
+    """A split that failed as a whole: its records are quarantined with it. A ``partly_read``
+    split (a truncated stream, a corrupt row group) keeps the records read before the break."""
+    return bool(end["error"]) and end["reason"] != PARTLY_READ
+
+
 def _quarantine(raw: DataFrame, ends: list, ctx: StageContext, missing: list[dict]) -> DataFrame:
-    bad_split_errors = {e["split_id"]: e["error"] for e in ends if e["error"]}
+    bad_split_errors = {e["split_id"]: e["error"] for e in ends if broken(e)}
     error_map = (
         F.create_map(*[F.lit(x) for kv in bad_split_errors.items() for x in kv])
         if bad_split_errors
@@ -176,7 +208,7 @@ def _quarantine(raw: DataFrame, ends: list, ctx: StageContext, missing: list[dic
             "raw": None,
         }
         for e in ends
-        if e["error"] and e["records"] == 0
+        if broken(e) and e["records"] == 0
     ] + [{k: v for k, v in m.items() if k != "run_id"} for m in missing]
     quarantine = bad_records.unionByName(from_bad_files)
     if whole_files:
@@ -225,8 +257,8 @@ def run(ctx: StageContext) -> StageOutput:
             .select("split_id", "source", "file", "error", "reason", "records")
             .collect()
         ]
-        bad = [e for e in ends if e["error"]]
-        in_bad = F.col("split_id").isin([e["split_id"] for e in bad])
+        bad = [e for e in ends if e["error"]]  # with on_bad_file: fail, a partial read fails too
+        in_bad = F.col("split_id").isin([e["split_id"] for e in bad if broken(e)])
         kinds = (
             raw.groupBy("source", "kind", "reason", in_bad.alias("in_bad_split")).count().collect()
         )
@@ -237,7 +269,7 @@ def run(ctx: StageContext) -> StageOutput:
             f"{len(bad)} unreadable file(s) (on_bad_file: fail; nothing was committed): {listing}"
         )
     counts = _account(ends, kinds, missing, sources)
-    bad_ids = [e["split_id"] for e in bad]
+    bad_ids = [e["split_id"] for e in bad if broken(e)]
     docs = _docs(raw, bad_ids, ctx, sources)
     quarantine = _quarantine(raw, ends, ctx, missing)
     names = ", ".join(f"'{s.name}'" for s in sources)
@@ -302,7 +334,9 @@ def _account(
         else:
             per_source[row["source"]]["ingested"] += row["count"]
     for e in ends:
-        whole_file = 1 if e["error"] and e["records"] == 0 else 0
+        whole_file = 1 if broken(e) and e["records"] == 0 else 0
+        if e["reason"] == PARTLY_READ:
+            add("partly_read_files", 1)
         per_source[e["source"]]["read"] += e["records"] + whole_file
         if whole_file:
             add(f"quarantined.{e['reason'] or 'unreadable_file'}", 1)
@@ -367,5 +401,6 @@ SPEC = register_stage(
         description="read declared sources into ingested_docs; bad records to quarantine",
         config_view=config_view,
         fingerprint=fingerprint,
+        preflight=preflight,
     )
 )

@@ -9,7 +9,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from data_pipeline.config import StrictModel
+from data_pipeline.config import ConfigError, StrictModel
 from data_pipeline.lakehouse import Lakehouse, TableVersion, TableWrite
 
 ProgressFn = Callable[[str, float | None], None]
@@ -61,7 +61,11 @@ class StageOutput:
 
 @dataclass(frozen=True)
 class StageSpec:
-    """A registered stage."""
+    """A registered stage.
+
+    ``preflight(project, config)`` runs before Spark starts and raises ``ConfigError`` (naming
+    the config file) for what can be seen without data, such as a source with no files.
+    """
 
     name: str
     config_model: type[StrictModel]
@@ -71,6 +75,7 @@ class StageSpec:
     description: str = ""
     config_view: Callable[[StageContext], dict] | None = None
     fingerprint: Callable[[StageContext], Any] | None = None
+    preflight: Callable[[Any, Any], None] | None = None
 
     def input_tables(self, config: Any) -> tuple[str, ...]:
         """Tables this stage reads; a callable ``inputs`` derives them from the config."""
@@ -91,5 +96,5 @@ def get_stage(name: str) -> StageSpec:
     from data_pipeline import stages  # noqa: F401 - importing registers the built-in stages
 
     if name not in STAGES:
-        raise KeyError(f"unknown stage {name!r}; known stages: {sorted(STAGES)}")
+        raise ConfigError(f"unknown stage {name!r}; known stages: {sorted(STAGES)}")
     return STAGES[name]

@@ -17,6 +17,7 @@ Counts: ``input = kept + quarantined`` records, ``quarantined.<reason>``, ``toke
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -30,12 +31,13 @@ from data_pipeline.config import ConfigError, StrictModel, resolve_path
 from data_pipeline.lakehouse import QUARANTINE, TableVersion, TableWrite
 from data_pipeline.mds_sets import (
     content_hash,
+    fresh_version_dir,
     mark_latest,
     merge_stream,
     set_root,
-    version_dir,
     write_manifest,
 )
+from data_pipeline.names import TableName
 from data_pipeline.schemas import QUARANTINE as QUARANTINE_SCHEMA
 from data_pipeline.sft import SftSpec
 from data_pipeline.sft_packing import RESULT_SCHEMA, columns, sft_partition
@@ -49,7 +51,7 @@ STAGE = "sft_tokenize"
 class SftTokenizeConfig(StrictModel):
     """SFT data. ``max_tokens`` per example (and per packed sample); longer ones quarantined."""
 
-    input_table: str | None = None
+    input_table: TableName | None = None
     path: str | None = None
     sample: Literal["wiki_qa"] | None = None
     sample_size: int = Field(default=2000, ge=1)
@@ -172,9 +174,9 @@ def run(ctx: StageContext) -> StageOutput:
     if dtype == "auto":
         dtype = "uint16" if info.vocab_size <= 1 << 16 else "int32"
     root = set_root(ctx.project.artifacts, cfg.name)
-    out = version_dir(root, ctx.run_id)
-    storage.remove_tree(out)
-    storage.makedirs(out)
+    out, leftovers = fresh_version_dir(root, ctx.run_id)  # killed runs' partial folders go
+    for path in leftovers:
+        ctx.progress(f"removed {os.path.basename(path)}: left by a killed run", None)
     recs = records(ctx).withColumn(
         "record_key", F.sha2(F.concat_ws("\u0000", "location", "raw"), 256)
     )

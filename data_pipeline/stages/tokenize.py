@@ -19,6 +19,7 @@ The same input version and config give byte-identical shards.
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
 from typing import Literal
@@ -29,18 +30,18 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from data_pipeline import storage
 from data_pipeline.artifacts import ArtifactRegistry
 from data_pipeline.config import ConfigError, StrictModel, resolve_path
 from data_pipeline.heldout import HeldoutConfig, is_heldout, thresholds, unit_hash
 from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite
 from data_pipeline.mds_sets import (
     content_hash,
+    fresh_version_dir,
     mark_latest,
     set_root,
-    version_dir,
     write_manifest,
 )
+from data_pipeline.names import TableName
 from data_pipeline.packing import RESULT_SCHEMA, PackSpec, pack_partition
 from data_pipeline.progress import track_progress
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
@@ -76,7 +77,7 @@ class TokenizeConfig(StrictModel):
     spreads the groups over Spark tasks.
     """
 
-    input_table: str = "deduped_docs"
+    input_table: TableName = "deduped_docs"
     name: str = Field(default="corpus", pattern=r"^[a-z0-9][a-z0-9_\-]*$")
     tokenizer: str | None = None
     eos_token: str | None = None
@@ -225,9 +226,9 @@ def run(ctx: StageContext) -> StageOutput:
     if missing:
         raise ConfigError(f"{cfg.input_table} lacks columns {sorted(missing)}")
     root = shard_root(ctx)
-    out = version_dir(root, ctx.run_id)
-    storage.remove_tree(out)  # a failed earlier attempt of this run
-    storage.makedirs(out)
+    out, leftovers = fresh_version_dir(root, ctx.run_id)  # killed runs' partial folders go
+    for path in leftovers:
+        ctx.progress(f"removed {os.path.basename(path)}: left by a killed run", None)
     spec, tok_meta = _pack_spec(ctx, out)
     empty = F.col("text").isNull() | F.col("text").rlike(r"^\s*$")
     docs = docs.withColumn("u", unit_hash(cfg.heldout.salt)).withColumn(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 
-from data_pipeline.lakehouse import TableVersion
+from data_pipeline.names import arg_type
+from flows.prefect_server import add_prefect_flag
 
 DEFAULT_CONFIG = "conf/pipeline.yaml"
+RUN_ID = arg_type("run id")
 
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
@@ -15,6 +17,8 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
 
 
 def _parse_inputs(values: list[str] | None) -> dict[str, int]:
+    from data_pipeline.lakehouse import TableVersion
+
     inputs = {}
     for ref in values or []:
         table, version = TableVersion.parse(ref)
@@ -24,16 +28,42 @@ def _parse_inputs(values: list[str] | None) -> dict[str, int]:
     return inputs
 
 
+def _preflight(config: str, stages: list[str] | None, sources: list[str] | None = None) -> None:
+    """Stage names and sources checked before Spark or Prefect start: errors are one line."""
+    from data_pipeline.project import load_project
+    from data_pipeline.runner import preflight
+
+    project = load_project(config)
+    if sources:
+        ingest = {**project.stages.get("ingest", {}), "sources": sources}
+        project.stages = {**project.stages, "ingest": ingest}
+    preflight(project, stages or project.pipeline)
+
+
 def cmd_curate(args: argparse.Namespace) -> int:
     from flows.curate import curate
 
-    results = curate(config=args.config, sources=args.sources, force=args.force, run_id=args.run_id)
+    _preflight(args.config, None, args.sources)
+    if args.no_prefect:
+        from flows.curate import curate_plain
+
+        results = curate_plain(
+            config=args.config,
+            sources=args.sources,
+            force=args.force,
+            run_id=args.run_id,
+        )
+    else:
+        results = curate(
+            config=args.config, sources=args.sources, force=args.force, run_id=args.run_id
+        )
     print_results(results)
     return 0
 
 
 def cmd_stage(args: argparse.Namespace) -> int:
     inputs = _parse_inputs(args.input)
+    _preflight(args.config, [args.name])
     if args.explain:
         from data_pipeline.stages.filter_sample import explain_stage
 
@@ -42,6 +72,7 @@ def cmd_stage(args: argparse.Namespace) -> int:
     if args.no_prefect:
         from data_pipeline.project import load_project
         from data_pipeline.runner import run_stage
+        from flows import terminal
 
         result = run_stage(
             load_project(args.config),
@@ -49,7 +80,7 @@ def cmd_stage(args: argparse.Namespace) -> int:
             run_id=args.run_id,
             inputs=inputs,
             force=args.force,
-            progress=lambda message, fraction: print(f"  {message}"),
+            progress=lambda message, fraction: terminal.report(args.name, message, fraction),
         )
         run = result.run
         print_results(
@@ -82,6 +113,7 @@ def cmd_stage(args: argparse.Namespace) -> int:
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
+    from data_pipeline.lakehouse import TableVersion
     from data_pipeline.lineage import format_lineage, lineage
     from data_pipeline.project import load_project
     from data_pipeline.runner import open_lakehouse
@@ -96,18 +128,21 @@ def cmd_lineage(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from data_pipeline.project import load_project
     from data_pipeline.runner import open_lakehouse
-    from data_pipeline.status import collect_status, format_status
+    from data_pipeline.status import collect_status, format_status, quick_status
 
     project = load_project(args.config)
     print(f"lakehouse {project.lakehouse}")
-    print(format_status(collect_status(open_lakehouse(project))))
+    status = quick_status(project.lakehouse)  # no Spark when the Delta log can be read directly
+    if status is None:
+        status = collect_status(open_lakehouse(project))
+    print(format_status(status))
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from flows.demo import run_demo
 
-    return run_demo(args.config, force=args.force)
+    return run_demo(args.config, force=args.force, use_prefect=not args.no_prefect)
 
 
 def print_results(results: list[dict]) -> None:
@@ -134,7 +169,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("config", nargs="?", default=DEFAULT_CONFIG, help="pipeline YAML")
     p.add_argument("--sources", nargs="+", help="ingest only these sources")
     p.add_argument("--force", action="store_true", help="ignore the stage cache")
-    p.add_argument("--run-id", help="reuse a run id (replay or resume a run)")
+    p.add_argument("--run-id", type=RUN_ID, help="reuse a run id (replay or resume a run)")
+    add_prefect_flag(p)
     p.set_defaults(func=cmd_curate)
 
     p = sub.add_parser(
@@ -148,10 +184,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("name", help="stage name (ingest, filter, dedup, tokenize, ...)")
     p.add_argument("config", nargs="?", default=DEFAULT_CONFIG, help="pipeline YAML")
-    p.add_argument("--run-id", help="run id (default: a new one)")
+    p.add_argument("--run-id", type=RUN_ID, help="run id (default: a new one)")
     p.add_argument("--input", action="append", metavar="TABLE@VERSION", help="pin an input")
     p.add_argument("--force", action="store_true", help="ignore the stage cache")
-    p.add_argument("--no-prefect", action="store_true", help="run without a Prefect flow")
+    add_prefect_flag(p)
     p.add_argument(
         "--explain",
         action="store_true",
@@ -184,4 +220,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="prepare the sample corpus and run the whole ladder on it")
     p.add_argument("--config", default=DEFAULT_CONFIG, help="pipeline YAML")
     p.add_argument("--force", action="store_true", help="ignore the stage cache")
+    add_prefect_flag(p)
     p.set_defaults(func=cmd_demo)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from data_pipeline.names import arg_type
+from flows.prefect_server import add_prefect_flag
+
 DEFAULT_CONFIG = "conf/eval/eval.yaml"
 HELP = """\
 Evaluate models: gauntlet benchmarks by competency (centered accuracy, category means and
@@ -22,7 +25,7 @@ MODEL is a known base model name (smollm2-135m-instruct), artifact:NAME[@V] or a
 
 
 def _run(args: argparse.Namespace, **overrides) -> int:
-    from flows.evaluate import evaluate
+    from flows.evaluate import evaluate, evaluate_plain
 
     kwargs = {
         "model": args.model,
@@ -35,7 +38,7 @@ def _run(args: argparse.Namespace, **overrides) -> int:
         "latency": args.latency,
     }
     kwargs.update(overrides)
-    out = evaluate(**kwargs)
+    out = evaluate_plain(**kwargs) if args.no_prefect else evaluate(**kwargs)
     if out["text"]:  # printed here: prints inside flows go to Prefect's log (WARNING by default)
         print(out["text"] + "\n")
     for r in out["rows"]:  # domain, golden-set and latency rows
@@ -64,9 +67,9 @@ def cmd_latency(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from flows.evaluate import compare_models
+    from flows.evaluate import compare_models, compare_plain
 
-    out = compare_models(
+    out = (compare_plain if args.no_prefect else compare_models)(
         base=args.base, tuned=args.tuned, config=args.config, tasks=args.tasks,
         limit=args.limit, run_id=args.run_id, golden=args.golden, latency=args.latency,
     )  # fmt: skip
@@ -84,7 +87,8 @@ def _common(p: argparse.ArgumentParser, tasks: bool = True) -> None:
         type=int,
         help="at most N items per task (below its max_items cap) and documents per domain group",
     )
-    p.add_argument("--run-id", help="run id (default: a new one)")
+    p.add_argument("--run-id", type=arg_type("run id"), help="run id (default: a new one)")
+    add_prefect_flag(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from data_pipeline.lakehouse import TableVersion
-
 DEFAULT_CONFIG = "conf/pipeline.yaml"
 
 
@@ -49,6 +47,7 @@ def cmd_quality_train(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from data_pipeline.lakehouse import TableVersion
     from data_pipeline.project import load_project
     from data_pipeline.report.funnel import build_funnel, render_chart, render_markdown
     from data_pipeline.runner import open_lakehouse

@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 
 def cmd_mix_show(args: argparse.Namespace) -> int:
-    from training.mix import build_streams, data_dir, load_mix, token_plan
+    from training.mix import data_dir, load_mix, phase_streams, token_plan
 
     mix = load_mix(args.config)
     plan = token_plan(mix, args.tokens)
@@ -18,12 +18,10 @@ def cmd_mix_show(args: argparse.Namespace) -> int:
     print(f"shard set {data_dir(mix)}")
     print(plan.format())
     for phase in mix.phases:
-        streams = build_streams(mix, phase)
-        print(f"\nphase {phase.name}: {len(streams)} streaming.Stream objects")
-        for s in streams:
-            keys = [k for k in ("proportion", "repeat", "choose") if hasattr(s, k)]
-            weight = ", ".join(f"{k}={getattr(s, k)}" for k in keys)
-            print(f"  Stream(local={s.local!r}, {weight})")
+        streams = phase_streams(mix, phase)
+        print(f"\nphase {phase.name}: {len(streams)} streaming.Stream objects (build_streams)")
+        for info, weight in streams:
+            print(f"  Stream(local={info.local!r}, {weight.describe()})")
     return 0
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from data_pipeline.names import arg_type
+from flows.prefect_server import add_prefect_flag
+
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
     return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
@@ -59,9 +62,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from flows.sweep import sweep_flow
+    from flows.sweep import sweep_flow, sweep_plain
 
-    result = sweep_flow(
+    result = (sweep_plain if args.no_prefect else sweep_flow)(
         args.recipe,
         coarse=args.coarse,
         fine_points=args.fine_points,
@@ -87,9 +90,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("recipe", help="recipe name in conf/train/ or a YAML path")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a recipe key")
-    p.add_argument("--run-name", help="run name (default: recipe name + content hash)")
+    p.add_argument(
+        "--run-name",
+        type=arg_type("run name"),
+        help="run name (default: recipe name + content hash)",
+    )
     p.add_argument("--gpus", type=int, default=1, help="processes on this machine (default 1)")
-    p.add_argument("--no-prefect", action="store_true", help="run without a Prefect flow")
+    add_prefect_flag(p)
     p.add_argument("--no-record", action="store_true", help="no runs/artifacts records")
     p.add_argument("--print-launch", action="store_true", help="print per-node launch commands")
     p.add_argument("--nodes", type=int, default=1, help="nodes (with --print-launch)")
@@ -126,4 +133,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fine-points", type=int, default=2, help="learning rates in the fine round")
     p.add_argument("--trial-batches", type=int, default=None, help="batches per trial")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a recipe key")
+    add_prefect_flag(p)
     p.set_defaults(func=cmd_sweep)

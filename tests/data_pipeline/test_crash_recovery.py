@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from data_pipeline.lakehouse import QUARANTINE
 from data_pipeline.lineage import RunLog
 from data_pipeline.project import load_project
 from data_pipeline.runner import open_lakehouse, run_stage
@@ -55,6 +56,7 @@ def test_killed_write_leaves_previous_version_and_rerun_matches(tmp_path, spark)
     lake = open_lakehouse(first)
     before_version = lake.latest_version(OUTPUT)
     before_rows = _rows(first, before_version)
+    before_quarantine = lake.latest_version(QUARANTINE)
 
     config = _project(tmp_path, sources, "lake")
     table_dir = tmp_path / "lake" / OUTPUT
@@ -94,9 +96,47 @@ def test_killed_write_leaves_previous_version_and_rerun_matches(tmp_path, spark)
     assert lake.latest_version(OUTPUT) == before_version
     assert _rows(first, None) == before_rows
     assert RunLog(lake).get("crash-run", "ingest").status == "running"  # recorded, never finished
+    # the guarantee across tables (docs/orchestration.md): the side table committed before the
+    # main one carries the killed run's id, but no succeeded run lists it (lineage: no maker)
+    side = lake.latest_version(QUARANTINE)
+    assert side == before_quarantine + 1
+    assert lake.commit_metadata(QUARANTINE, side)["run_id"] == "crash-run"
+    assert RunLog(lake).producer_of(QUARANTINE, side) is None
 
     # the rerun (same run id) completes and equals the uninterrupted run
     rerun = run_stage(load_project(config), "ingest", run_id="crash-run")
     assert rerun.run.status == "succeeded"
+    assert lake.latest_version(QUARANTINE) == side  # the replay does not commit it twice
+    assert rerun.outputs[QUARANTINE].version == side
+    assert RunLog(lake).producer_of(QUARANTINE, side).run_id == "crash-run"
     assert lake.latest_version(OUTPUT) == before_version + 1
     assert _rows(first, None) == expected
+
+
+def test_a_killed_run_is_marked_abandoned_by_the_next_run_and_by_status(tmp_path, spark):
+    import socket
+
+    from data_pipeline.lineage import RunRecord, this_holder
+    from data_pipeline.status import collect_status
+
+    project = load_project(_project(tmp_path, write_all_formats(tmp_path / "in"), "lake"))
+    lake = open_lakehouse(project)
+    log = RunLog(lake)
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a process that is gone, as after kill -9
+    log.record(RunRecord("killed-ingest", "ingest", holder=f"{dead.pid}@{socket.gethostname()}"))
+    log.record(RunRecord("killed-filter", "filter", holder="1@another-host"))  # the lock decides
+    log.record(RunRecord("live-train", "train", holder=this_holder()))  # this process: alive
+
+    result = run_stage(project, "ingest", run_id="next")
+    assert result.run.holder == this_holder()
+    killed = log.get("killed-ingest", "ingest")
+    assert killed.status == "abandoned" and f"{dead.pid}@" in killed.error
+    assert "found by run next" in killed.error
+    assert log.get("killed-filter", "filter").status == "running"  # another stage: not judged
+
+    status = collect_status(lake)
+    last = {r.stage: r.status for r in status.last_runs}
+    assert last["filter"] == "abandoned" and last["train"] == "running"
+    assert log.get("killed-filter", "filter").status == "abandoned"
+    assert log.get("live-train", "train").status == "running"

@@ -33,3 +33,24 @@ def test_replayed_write_reports_the_version_its_run_wrote(tmp_path, spark):
     replay = lake.write(TableWrite("t", first), _commit("r1"))
     assert replay.version == 0
     assert lake.latest_version("t") == 1
+
+
+def test_empty_files_of_a_killed_writer_are_removed_at_the_next_write(tmp_path, spark):
+    lake = Lakehouse(str(tmp_path / "lake"), spark)
+    df = spark.createDataFrame([(1,)], "n int")
+    lake.write(TableWrite("t", df), _commit("r1"))
+    leftover = tmp_path / "lake" / "t" / "part-00001-killed.c000.snappy.parquet"
+    leftover.write_bytes(b"")  # what a writer killed mid-file leaves
+    lake.write(TableWrite("t", df, mode="append"), _commit("r2"))
+    assert not leftover.exists()
+    assert lake.read("t").count() == 2
+
+
+def test_a_table_name_that_leaves_the_root_is_refused(tmp_path, spark):
+    import pytest
+
+    from data_pipeline.names import InvalidName
+
+    lake = Lakehouse(str(tmp_path / "lake"), spark)
+    with pytest.raises(InvalidName, match=r"table name '\.\./x'"):
+        lake.path("../x")

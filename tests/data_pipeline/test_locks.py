@@ -26,7 +26,10 @@ def test_second_writer_fails_clearly_naming_the_holder(tmp_path):
     try:
         assert ready.wait(20)
         with (
-            pytest.raises(LockTimeout, match=r"table-docs is being written by run run-A \(pid"),
+            pytest.raises(
+                LockTimeout,
+                match=r"table-docs is being written by run run-A \(pid.*LADDER_LOCK_TIMEOUT_S",
+            ),
             exclusive(str(tmp_path), "table-docs", "run-B", timeout_s=0.5),
         ):
             pass

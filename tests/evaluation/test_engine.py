@@ -167,3 +167,42 @@ def test_pair_encoding_matches_the_harness_backend(tiny_model_dir, tokenizer):
     for ctx, cont in pairs:
         assert scorer.encode_pair(ctx, cont) == hflm._encode_pair(ctx, cont)
     assert scorer.encode_pair("", "hello")[0] == [hflm.prefix_token_id]
+
+
+def test_generation_is_capped_in_limited_runs(tiny_model_dir, tokenizer):
+    from lm_eval.api.instance import Instance
+    from transformers import AutoModelForCausalLM
+
+    from evaluation.backend import make_backend
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    requests = [
+        Instance("generate_until", {}, ("Question: 2+2?\nAnswer:", {"max_gen_toks": 40}), 0)
+    ]
+    lengths = []
+    for cap in (None, 5):
+        lm = make_backend(model, tokenizer, show_progress=False, max_gen_toks=cap)
+        calls: list[int] = []
+
+        def spy(*args, _calls=calls, _generate=lm.scorer.generate, **kwargs):
+            _calls.append(kwargs["max_gen_toks"])
+            return _generate(*args, **kwargs)
+
+        lm.scorer.generate = spy
+        (text,) = lm.generate_until(requests)
+        lengths.append(len(tokenizer(text, add_special_tokens=False)["input_ids"]))
+        assert calls == [cap or 40]
+    assert lengths[1] <= 5 < lengths[0]  # a random model does not stop early
+
+
+def test_the_summary_shows_seconds_per_task_slowest_first():
+    from evaluation.gauntlet import TaskResult, summarize
+    from evaluation.report import gauntlet_text
+
+    results = [
+        TaskResult("fast", "world_knowledge", "acc", 0.5, 0.1, 10, 0.25, seconds=2.0),
+        TaskResult("slow", "world_knowledge", "acc", 0.5, 0.1, 10, 0.25, seconds=1012.4),
+    ]
+    text = gauntlet_text(summarize(results))
+    assert text.splitlines()[-1] == "seconds per task: slow 1012.4, fast 2.0"
+    assert "seconds" in text.splitlines()[0]

@@ -39,3 +39,24 @@ def test_a_bad_parameter_is_refused_before_running():
     flow = load_flow_from_entrypoint(str(REPO / "flows/curate.py") + ":curate")
     with pytest.raises(ParameterTypeError, match="force"):
         flow.validate_parameters({"config": "conf/pipeline.yaml", "force": "sometimes"})
+
+
+@pytest.mark.parametrize(
+    ("entrypoint", "key"),
+    [
+        ("flows/curate.py:curate", "run_id"),
+        ("flows/curate.py:run_single_stage", "run_id"),
+        ("flows/evaluate.py:evaluate", "run_id"),
+        ("flows/train.py:train_flow", "run_name"),
+    ],
+)
+def test_an_escaping_run_id_is_refused_by_every_flow_and_its_deployment(entrypoint, key):
+    from prefect.utilities.callables import parameter_schema
+
+    flow = load_flow_from_entrypoint(str(REPO / entrypoint))
+    params = {"config": "conf/pipeline.yaml", "stage": "tokenize", key: "x/../../../../elsewhere"}
+    params = {k: v for k, v in params.items() if k in flow.parameters or k == key}
+    with pytest.raises(ParameterTypeError, match=key):
+        flow.validate_parameters(params)
+    schema = parameter_schema(flow.fn).model_dump_for_openapi()
+    assert "pattern" in str(schema["properties"][key])  # the UI's form checks it too

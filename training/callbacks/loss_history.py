@@ -2,13 +2,14 @@
 
 Lines: ``{"batch", "loss", "lr", "tokens", "truncated_tokens"}`` after each batch and
 ``{"batch", "eval_loss", "eval_perplexity"}`` after each evaluation. Written by global rank 0,
-flushed line by line so a killed run keeps what it logged; after a resume the batches since the
-last checkpoint appear again, and ``read_history`` keeps the last line of each batch.
+flushed line by line so a killed run keeps what it logged. On (re)start the lines after the
+batch the run resumed from are dropped, so the batches trained again appear once.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import torch
@@ -27,6 +28,7 @@ class LossHistory(Callback):
     def fit_start(self, state: State, logger: Logger) -> None:
         if dist.get_global_rank() == 0:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            drop_after(self.path, int(state.timestamp.batch))
 
     def _write(self, record: dict) -> None:
         if dist.get_global_rank() == 0:
@@ -66,6 +68,29 @@ class LossHistory(Callback):
 
     def load_state_dict(self, state: dict) -> None:
         self.truncated_total = int(state.get("truncated_total", 0))
+
+
+def drop_after(path: str | Path, batch: int) -> int:
+    """Remove the lines of ``path`` past ``batch`` (and a line cut by a kill); returns how
+    many were removed. The file is replaced atomically."""
+    path = Path(path)
+    if not path.is_file():
+        return 0
+    kept, dropped = [], 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            keep = int(json.loads(line)["batch"]) <= batch
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            keep = False
+        if keep:
+            kept.append(line)
+        else:
+            dropped += 1
+    if dropped:
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+        os.replace(tmp, path)
+    return dropped
 
 
 def read_history(path: str | Path) -> tuple[dict[int, dict], dict[int, dict]]:

@@ -61,3 +61,51 @@ def test_unknown_filter_and_key_are_refused_by_name():
         FilterConfig.model_validate({"filters": [{"c4": {"min_sentence": 2}}]})
     with pytest.raises(ValueError, match=r"filter 'langid': min_score"):
         FilterConfig.model_validate({"filters": [{"langid": {"min_score": "high"}}]})
+
+
+def _numeric(annotation) -> bool:
+    import typing
+
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return annotation in (int, float) or (len(args) == 1 and args[0] in (int, float))
+
+
+@pytest.mark.parametrize("name", sorted(FILTERS))
+def test_every_numeric_parameter_has_a_bound(name):
+    from data_pipeline.filters.base import params_model
+
+    unbounded = [
+        key
+        for key, field in params_model(FILTERS[name]).model_fields.items()
+        if _numeric(field.annotation)
+        and not any(hasattr(m, "ge") or hasattr(m, "gt") for m in field.metadata)
+    ]
+    assert not unbounded, f"{name}: give {unbounded} a bound (filters/bounds.py)"
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "key"),
+    [
+        ("langid", {"min_score": -0.65}, "min_score"),
+        ("langid", {"min_score": 7.5}, "min_score"),
+        ("langid", {"min_score_per_language": {"en": 1.5}}, "min_score_per_language.en"),
+        ("c4", {"min_sentences": -3}, "min_sentences"),
+        ("gopher_quality", {"min_words": -5}, "min_words"),
+        ("gopher_repetition", {"top_ngrams": {2: 1.2}}, "top_ngrams.2"),
+        ("safety", {"min_ratio": -2.0}, "min_ratio"),
+        ("fineweb", {"max_short_lines": 1.01}, "max_short_lines"),
+    ],
+)
+def test_out_of_range_thresholds_are_refused_when_the_config_is_read(name, params, key):
+    with pytest.raises(ValueError, match=rf"filter '{name}': {key}: Input should be"):
+        FilterConfig.model_validate({"filters": [{name: params}]})
+
+
+def test_thresholds_at_their_bounds_are_accepted():
+    config = FilterConfig.model_validate(
+        {"filters": [{"langid": {"min_score": 0.0}}, {"c4": {"min_sentences": 0}}]}
+    )
+    assert [i.params.get("min_score", i.params.get("min_sentences")) for i in config.filters] == [
+        0.0,
+        0,
+    ]

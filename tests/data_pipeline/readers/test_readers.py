@@ -78,7 +78,7 @@ def test_every_bad_input_kind_has_its_reason(tmp_path):
         for row in read_all(source):
             if row["kind"] == BAD or (row["kind"] == END and row["error"] and row["records"] == 0):
                 reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
-            elif row["kind"] == DOC and source["name"] != "truncated":
+            elif row["kind"] == DOC:
                 good += 1
     assert good == expected["good"]
     for reason, count in expected.items():
@@ -86,12 +86,14 @@ def test_every_bad_input_kind_has_its_reason(tmp_path):
             assert reasons.get(reason) == count, (reason, reasons)
 
 
-def test_truncated_archive_ends_its_split_with_an_error(tmp_path):
-    sources, _ = write_corrupted(tmp_path)
+def test_truncated_archive_ends_its_split_partly_read(tmp_path):
+    sources, expected = write_corrupted(tmp_path)
     rows = read_all(next(s for s in sources if s["name"] == "truncated"))
     end = next(r for r in rows if r["kind"] == END)
     assert end["error"] and "truncated.jsonl.gz" in end["file"]
-    assert end["reason"] in ("truncated_file", "unreadable_file")
+    assert end["reason"] == "partly_read"
+    assert [r["reason"] for r in rows if r["kind"] == BAD] == ["truncated_file"]
+    assert len([r for r in rows if r["kind"] == DOC]) == expected["good"] - 3
 
 
 def test_bad_rows_name_file_and_line(tmp_path):
@@ -152,3 +154,40 @@ def test_relative_names_do_not_depend_on_where_the_corpus_lives():
             "en.jsonl.gz"
         )
         assert relative_name(f"{root}/x/2024/p.jsonl", f"{root}/x/*/p.jsonl") == "2024/p.jsonl"
+
+
+@pytest.mark.parametrize("suffix", ["gz", "zst"])
+def test_a_truncated_stream_keeps_every_complete_record_before_the_break(tmp_path, suffix):
+    from pathlib import Path
+
+    from tests.corpus import readable_prefix, write_truncated_streams
+
+    source = next(s for s in write_truncated_streams(tmp_path) if s["name"] == f"cut_{suffix}")
+    prefix = readable_prefix(Path(source["path"]))
+    complete = prefix.count(b"\n")  # the oracle: complete lines a decompressor can give
+    assert 0 < complete < 400
+    rows = read_all(source)
+    docs = [r for r in rows if r["kind"] == DOC]
+    assert len(docs) == complete
+    assert [d["text"].split(":")[0] for d in docs] == [f"record {i}" for i in range(complete)]
+    (tail,) = [r for r in rows if r["kind"] == BAD]
+    assert tail["reason"] == "truncated_file" and tail["location"] == f"line {complete + 1}"
+    assert tail["ordinal"] == len(prefix) - len(prefix.rsplit(b"\n", 1)[1])  # decompressed byte
+    assert f"records through line {complete} were read" in tail["error"]
+    assert "compressed stream ends at byte" in tail["error"]
+    (end,) = [r for r in rows if r["kind"] == END]
+    assert end["reason"] == "partly_read" and end["records"] == complete + 1
+
+
+def test_a_corrupt_row_group_is_quarantined_by_index_and_the_others_read(tmp_path):
+    from tests.corpus import write_corrupt_row_group
+
+    rows = read_all(write_corrupt_row_group(tmp_path, groups=3, rows=100, bad=1))
+    docs = [r for r in rows if r["kind"] == DOC]
+    assert len(docs) == 200
+    assert {int(d["text"].split(":")[0].split()[1]) // 100 for d in docs} == {0, 2}
+    (lost,) = [r for r in rows if r["kind"] == BAD]
+    assert lost["reason"] == "corrupt_row_group" and lost["location"] == "row group 1"
+    assert lost["ordinal"] == 100 and "(100 rows)" in lost["error"]
+    (end,) = [r for r in rows if r["kind"] == END]
+    assert end["reason"] == "partly_read" and end["records"] == 201

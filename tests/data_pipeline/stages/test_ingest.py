@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pyspark.sql import functions as F
 
+from data_pipeline.config import ConfigError
 from data_pipeline.lakehouse import QUARANTINE, RUNS
 from data_pipeline.lineage import RunLog, format_lineage, lineage
 from data_pipeline.project import load_project
@@ -47,10 +48,13 @@ def test_corrupted_inputs_are_quarantined_with_reasons_and_counts_add_up(tmp_pat
     for reason, count in expected.items():
         if reason != "good":
             assert reasons.get(reason) == count, (reason, reasons)
-    # the truncated archive is quarantined whole: its readable records too, naming the file
-    truncated = quarantine.filter(F.col("source") == "truncated").collect()
-    assert truncated and all(r["file"].endswith("truncated.jsonl.gz") for r in truncated)
-    assert {r["reason"] for r in truncated} <= {"bad_file", "truncated_file", "unreadable_file"}
+    # the truncated archive: its complete records are ingested, the rest is one quarantined
+    # record naming the file, the line and the byte where it breaks
+    (truncated,) = quarantine.filter(F.col("source") == "truncated").collect()
+    assert truncated["file"].endswith("truncated.jsonl.gz")
+    assert truncated["reason"] == "truncated_file" and truncated["location"].startswith("line ")
+    assert "decompressed byte" in truncated["error"] and counts["partly_read_files"] == 1
+    assert counts["source.truncated.ingested"] == expected["good"] - 3 > 0
     for source in ("mixed", "truncated", "texts", "badparquet"):
         assert counts[f"source.{source}.read"] == (
             counts[f"source.{source}.ingested"] + counts[f"source.{source}.quarantined"]
@@ -79,8 +83,8 @@ def test_missing_file_fails_before_any_commit_or_is_quarantined(tmp_path, write_
         }
     ]
     project = load_project(write_project(sources))
-    with pytest.raises(IngestError, match="no file matches"):
-        run_stage(project, "ingest", run_id="m1")
+    with pytest.raises(ConfigError, match=r"pipeline.yaml: source 'gone': no file matches"):
+        run_stage(project, "ingest", run_id="m1")  # checked before Spark starts
     assert not open_lakehouse(project).exists(OUTPUT)
     project = load_project(
         write_project(sources, stages={"ingest": {"on_missing_file": "quarantine"}})
@@ -143,3 +147,36 @@ def test_sources_are_replaced_independently(tmp_path, write_project):
     history = lake.history(OUTPUT)
     assert all('"run_id"' in (h["userMetadata"] or "") for h in history)
     assert lake.exists(RUNS)
+
+
+def test_truncated_streams_and_a_corrupt_row_group_keep_their_good_part(tmp_path, write_project):
+    from pathlib import Path
+
+    from tests.corpus import readable_prefix, write_corrupt_row_group, write_truncated_streams
+
+    streams = write_truncated_streams(tmp_path / "cut")
+    sources = [*streams, write_corrupt_row_group(tmp_path / "pq", groups=3, rows=100, bad=1)]
+    complete = {s["name"]: readable_prefix(Path(s["path"])).count(b"\n") for s in streams}
+    assert complete == {"cut_gz": 235, "cut_zst": 160}  # what the oracle decompressors give
+    project = load_project(write_project(sources))
+    result = run_stage(project, "ingest", run_id="salvage")
+    counts = result.run.counts
+    assert counts["source.cut_gz.ingested"] == 235 and counts["source.cut_zst.ingested"] == 160
+    assert counts["source.rowgroups.ingested"] == 200
+    for name in ("cut_gz", "cut_zst", "rowgroups"):
+        assert counts[f"source.{name}.quarantined"] == 1  # the lost part, one record each
+        assert counts[f"source.{name}.read"] == counts[f"source.{name}.ingested"] + 1
+    assert counts["read"] == counts["ingested"] + counts["quarantined"] == 235 + 160 + 200 + 3
+    assert counts["partly_read_files"] == 3
+    lake = open_lakehouse(project)
+    lost = {
+        r["source"]: (r["reason"], r["location"])
+        for r in lake.read(QUARANTINE, result.outputs[QUARANTINE].version).collect()
+    }
+    assert lost == {
+        "cut_gz": ("truncated_file", "line 236"),
+        "cut_zst": ("truncated_file", "line 161"),
+        "rowgroups": ("corrupt_row_group", "row group 1"),
+    }
+    docs = lake.read(OUTPUT, result.outputs[OUTPUT].version)
+    assert docs.count() == 595
