@@ -59,8 +59,14 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The cluster tests (their own Spark standalone cluster and S3 server, mostly waiting on
+# subprocesses) run beside the rest; the summaries of both runs are printed, and the command
+# fails when either fails.
 test: lint browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m cluster > .pytest-cluster.log 2>&1 & cluster=$$!; \
+	  $(BIN)/pytest -q -m "not cluster"; rest=$$?; \
+	  wait $$cluster; status=$$?; cat .pytest-cluster.log; \
+	  exit $$(( rest || status ))
 
 clean:
 	rm -rf lakehouse artifacts data/landing .prefect mlruns

@@ -305,12 +305,12 @@ def lineage(
     from data_pipeline.artifacts import PREFIX, ArtifactRegistry
 
     is_artifact = table.startswith(PREFIX)
-    location = lakehouse.path(table)
     if is_artifact:
         artifact = ArtifactRegistry(lakehouse).get(table.removeprefix(PREFIX), version)
         version, location = artifact.version, artifact.uri
-    elif version is None:
-        version = lakehouse.latest_version(table)
+    else:
+        location = lakehouse.path(table)
+        version = lakehouse.latest_version(table) if version is None else version
     if version is None:
         raise FileNotFoundError(f"table {table!r} does not exist under {lakehouse.root}")
     log = RunLog(lakehouse)

@@ -20,13 +20,19 @@ class Terminal:
     """Writes progress lines for labels (stage names, models) to ``stream``."""
 
     def __init__(self, stream: TextIO | None = None, tty: bool | None = None, interval_s=2.0):
-        self.stream = stream or sys.stdout
+        self._stream = stream
         self.tty = self.stream.isatty() if tty is None else tty
         self.interval_s = interval_s
         self.started: dict[str, float] = {}
         self.last_plain: dict[str, float] = {}
         self.open_line = False
         self.lock = threading.Lock()
+
+    @property
+    def stream(self) -> TextIO:
+        """The given stream, else the current ``sys.stdout`` (looked up at each write: it may
+        have been replaced since, e.g. by a test runner's capture)."""
+        return self._stream or sys.stdout
 
     def report(self, label: str, message: str, fraction: float | None = None) -> None:
         """One progress update of ``label``."""

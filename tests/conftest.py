@@ -17,6 +17,18 @@ if JARS.is_dir() and any(JARS.glob("*.jar")):
     os.environ.setdefault("LADDER_SPARK_JARS_DIR", str(JARS))
 
 
+@pytest.fixture(autouse=True)
+def _no_leaked_prefect_api_url():
+    """A test whose code points ``PREFECT_API_URL`` at a server it then stops must not send
+    the tests after it to that dead server."""
+    before = os.environ.get("PREFECT_API_URL")
+    yield
+    if before is None:
+        os.environ.pop("PREFECT_API_URL", None)
+    else:
+        os.environ["PREFECT_API_URL"] = before
+
+
 @pytest.fixture(scope="session")
 def spark():
     """A real local[2] Spark session with Delta Lake, shared by every test."""

@@ -13,7 +13,7 @@ import pytest
 from data_pipeline import storage
 from data_pipeline.config import SourceConfig
 from data_pipeline.readers import get_reader, plan_splits
-from data_pipeline.readers.base import DOC, END, ReadOptions
+from data_pipeline.readers.base import BAD, DOC, END, ReadOptions
 from flows import cluster
 from tests.corpus import jsonl_bytes, texts
 
@@ -73,7 +73,10 @@ def test_a_truncated_object_ends_its_split_with_an_error_naming_the_uri(s3):
     storage.write_bytes(uri, data[: len(data) * 6 // 10])
     rows = rows_of({"name": "x", "path": uri, "format": "jsonl"}, 1 << 20)
     end = next(r for r in rows if r["kind"] == END)
-    assert end["error"] and end["file"] == uri and end["reason"] == "truncated_file"
+    assert end["error"] and end["file"] == uri and end["reason"] == "partly_read"
+    lost = [r for r in rows if r["kind"] == BAD]
+    assert [(r["reason"], r["file"]) for r in lost] == [("truncated_file", uri)]
+    assert 0 < sum(r["kind"] == DOC for r in rows) < 40  # the complete records before the cut
 
 
 def test_missing_bucket_prefix_and_wrong_credentials_are_named(s3, monkeypatch):

@@ -66,7 +66,7 @@ def test_training_run_folder_refuses_an_escaping_run_name(tmp_path):
 
     recipe_output = tmp_path / "runs"
     recipe = Recipe.model_construct(output_root=str(recipe_output))
-    assert run_paths(recipe, "demo-1").root == recipe_output / "demo-1"
+    assert run_paths(recipe, "demo-1").root == str(recipe_output / "demo-1")
     with pytest.raises(InvalidName, match="run name"):
         run_paths(recipe, "../../elsewhere")
 
