@@ -101,6 +101,26 @@ def evaluate_one(
     }
 
 
+def _add_chart(out: dict[str, Any], config: str, run_id: str) -> dict[str, Any]:
+    """One model's category chart, when its rows have categories."""
+    if any(r["kind"] == "category" for r in out["rows"]):
+        out["chart"] = str(category_chart({out["model"]: out["rows"]}, _chart_path(config, run_id)))
+    return out
+
+
+def _side_by_side(b: dict, t: dict, config: str, run_id: str) -> tuple[list, str, str]:
+    """Rows with deltas, the table text (with task times) and the chart of base vs tuned."""
+    rows = compare(b["rows"], t["rows"])
+    text = format_table(rows, b["model"], t["model"])
+    text += f"\n\nbase  {b['task_times']}\ntuned {t['task_times']}"
+    chart = category_chart(
+        {f"base {b['model']}": b["rows"], f"tuned {t['model']}": t["rows"]},
+        _chart_path(config, run_id),
+        title="centered accuracy by category: base vs tuned",
+    )
+    return rows, text, str(chart)
+
+
 def _one_plain(config: str, model: str, run_id: str, *args) -> dict[str, Any]:
     out = evaluate_one(
         config, model, run_id, *args, progress=lambda m, f: terminal.report(model, m, f)
@@ -122,9 +142,7 @@ def evaluate_plain(
     """``evaluate`` without Prefect (``--no-prefect``): the same result, no artifacts."""
     run_id = run_id or new_run_id()
     out = _one_plain(config, model, run_id, tasks, limit, perplexity, golden, latency)
-    if any(r["kind"] == "category" for r in out["rows"]):
-        out["chart"] = str(category_chart({out["model"]: out["rows"]}, _chart_path(config, run_id)))
-    return out
+    return _add_chart(out, config, run_id)
 
 
 def compare_plain(
@@ -141,15 +159,8 @@ def compare_plain(
     run_id = run_id or new_run_id()
     b = _one_plain(config, base, run_id, tasks, limit, True, golden, latency)
     t = _one_plain(config, tuned, run_id, tasks, limit, True, golden, latency)
-    rows = compare(b["rows"], t["rows"])
-    text = format_table(rows, b["model"], t["model"])
-    text += f"\n\nbase  {b['task_times']}\ntuned {t['task_times']}"
-    chart = category_chart(
-        {f"base {b['model']}": b["rows"], f"tuned {t['model']}": t["rows"]},
-        _chart_path(config, run_id),
-        title="centered accuracy by category: base vs tuned",
-    )
-    return {"base": b, "tuned": t, "table": text, "chart": str(chart), "run_id": run_id}
+    _, text, chart = _side_by_side(b, t, config, run_id)
+    return {"base": b, "tuned": t, "table": text, "chart": chart, "run_id": run_id}
 
 
 def _chart_path(config: str, run_id: str) -> str:
@@ -171,9 +182,7 @@ def evaluate(
     """Evaluate one model (gauntlet, domain perplexity, optionally golden set and latency)."""
     run_id = run_id or new_run_id()
     out = evaluate_model_task(config, model, run_id, tasks, limit, perplexity, golden, latency)
-    if any(r["kind"] == "category" for r in out["rows"]):
-        chart = category_chart({out["model"]: out["rows"]}, _chart_path(config, run_id))
-        out["chart"] = str(chart)
+    _add_chart(out, config, run_id)
     if out["text"]:
         print(out["text"])
         create_markdown_artifact(
@@ -200,26 +209,19 @@ def compare_models(
     run_id = run_id or new_run_id()
     b = evaluate_model_task(config, base, run_id, tasks, limit, True, golden, latency)
     t = evaluate_model_task(config, tuned, run_id, tasks, limit, True, golden, latency)
-    rows = compare(b["rows"], t["rows"])
-    text = format_table(rows, b["model"], t["model"])
-    text += f"\n\nbase  {b['task_times']}\ntuned {t['task_times']}"
+    rows, text, chart = _side_by_side(b, t, config, run_id)
     print(text)
     create_table_artifact(
         key="eval-compare",
         table=table_records(rows),
         description=f"base {b['model']} vs tuned {t['model']} (run {run_id}); delta = tuned - base",
     )
-    chart = category_chart(
-        {f"base {b['model']}": b["rows"], f"tuned {t['model']}": t["rows"]},
-        _chart_path(config, run_id),
-        title="centered accuracy by category: base vs tuned",
-    )
     create_markdown_artifact(
         key="eval-compare-report",
         markdown=f"# Base vs tuned\n\n```\n{text}\n```\n\nChart: `{chart}`",
         description=f"run {run_id}",
     )
-    return {"base": b, "tuned": t, "table": text, "chart": str(chart), "run_id": run_id}
+    return {"base": b, "tuned": t, "table": text, "chart": chart, "run_id": run_id}
 
 
 def demo_evaluation(
