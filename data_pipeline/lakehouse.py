@@ -128,8 +128,8 @@ class Lakehouse:
         versions = [int(m.group(1)) for name in names if (m := COMMIT_FILE.match(name))]
         return max(versions) if versions else None
 
-    def commit_metadata(self, table: str, version: int) -> dict:
-        """The ``userMetadata`` of one commit, parsed (``{}`` if it has none or is not JSON)."""
+    def commit_actions(self, table: str, version: int) -> list[dict]:
+        """The actions of one commit, as written in its ``_delta_log`` JSON file (no Spark job)."""
         log_dir, fs = self._log(table)
         jvm = self.spark._jvm
         stream = fs.open(jvm.org.apache.hadoop.fs.Path(log_dir, f"{version:020d}.json"))
@@ -137,8 +137,11 @@ class Lakehouse:
             text = jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
         finally:
             stream.close()
-        for line in text.splitlines():
-            action = json.loads(line) if line.strip() else {}
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    def commit_metadata(self, table: str, version: int) -> dict:
+        """The ``userMetadata`` of one commit, parsed (``{}`` if it has none or is not JSON)."""
+        for action in self.commit_actions(table, version):
             if "commitInfo" in action:
                 try:
                     meta = json.loads(action["commitInfo"].get("userMetadata") or "{}")
@@ -146,6 +149,35 @@ class Lakehouse:
                     return {}
                 return meta if isinstance(meta, dict) else {}
         return {}
+
+    def added_rows(
+        self, written: TableVersion, run_id: str, by: str | None = None
+    ) -> dict[str, int] | None:
+        """Rows of ``run_id`` that one commit added, from the statistics Delta keeps in its log
+        (no Spark job): in all (key ``""``) or per value of the partition column ``by``.
+
+        A file counts when its ``run_id`` column holds only ``run_id`` (minimum = maximum); a
+        file rewritten to keep other runs' rows (a ``replaceWhere`` on a data column) does not.
+        None when the statistics cannot tell (turned off, or an id longer than the 32
+        characters Delta keeps of a string): then count with Spark.
+        """
+        if len(run_id) > 32:
+            return None
+        rows: dict[str, int] = {}
+        for action in self.commit_actions(written.table, written.version):
+            add = action.get("add")
+            if add is None:
+                continue
+            stats = json.loads(add.get("stats") or "{}")
+            low = (stats.get("minValues") or {}).get("run_id")
+            high = (stats.get("maxValues") or {}).get("run_id")
+            if "numRecords" not in stats or (stats["numRecords"] and low is None):
+                return None
+            if stats["numRecords"] and not low == high == run_id:
+                continue
+            key = (add.get("partitionValues") or {}).get(by, "") if by else ""
+            rows[key] = rows.get(key, 0) + int(stats["numRecords"])
+        return rows
 
     def read(self, table: str, version: int | None = None) -> DataFrame:
         if not self.exists(table):

@@ -5,12 +5,14 @@ Every stage goes through ``run_stage``; stage code only turns input DataFrames i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
 import os
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,10 +185,15 @@ def _run_locked(
             log.info("%s: skipped, %s", stage, record.error)
             return StageResult(record, skipped=True, reason=record.error)
     record.status = RUNNING
-    runs.record(record)
+    # The `running` row (a Delta append: about a second) is written while the stage starts its
+    # work, and waited for before any output is committed or a failure recorded.
+    background = ThreadPoolExecutor(1, thread_name_prefix="runs")
+    started = background.submit(runs.record, dataclasses.replace(record))
+    background.shutdown(wait=False)
     clock = time.perf_counter()
     try:
         output = spec.run(ctx)
+        started.result()
         commit = CommitInfo(run_id, stage, config_hash, record.code_version, tuple(record.inputs))
         written: dict[str, TableVersion] = {}
         for write in output.writes:  # every name checked before the first commit
@@ -199,6 +206,7 @@ def _run_locked(
         for df in output.persisted:
             df.unpersist()
     except BaseException as err:
+        wait([started])  # its own error, if any, is not the one to report
         record.status, record.error = FAILED, f"{type(err).__name__}: {err}"[:4000]
         record.ended_at = dt.datetime.now(dt.UTC)
         record.duration_s = time.perf_counter() - clock

@@ -35,6 +35,7 @@ from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite
 from data_pipeline.progress import track_progress
 from data_pipeline.report.funnel import funnel_from_counts, render_chart
 from data_pipeline.report.stage import filter_markdown
+from data_pipeline.spark import spread
 from data_pipeline.stages.filter_accounting import account, verify_commit
 from data_pipeline.stages.filter_config import FilterConfig
 from data_pipeline.stages.filter_sample import estimate_quality_threshold, sample_docs
@@ -114,7 +115,11 @@ def run(ctx: StageContext) -> StageOutput:
     spec = chain_spec(ctx, df)
     added = from_arrow_schema(pa.schema(ADDED_FIELDS))
     out_schema = StructType([*df.schema.fields, *added.fields])
-    annotated = df.mapInArrow(arrow_mapper(spec), out_schema).persist(StorageLevel.MEMORY_AND_DISK)
+    annotated = (
+        spread(df)  # a few input files must not leave cores idle
+        .mapInArrow(arrow_mapper(spec), out_schema)
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
     with track_progress(ctx.spark, "filter", ctx.progress, len(sources), unit="sources"):
         counts = account(annotated, sources)
     kept = annotated.filter(F.col("reason").isNull()).select(
