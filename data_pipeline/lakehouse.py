@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
@@ -113,9 +113,17 @@ class Lakehouse:
     def exists(self, table: str) -> bool:
         return DeltaTable.isDeltaTable(self.spark, self.path(table))
 
+    @property
+    def _jvm(self) -> Any:
+        """The session's JVM gateway (absent only from a Spark Connect session)."""
+        jvm = self.spark._jvm
+        if jvm is None:
+            raise RuntimeError("the lakehouse needs a classic Spark session (with a JVM)")
+        return jvm
+
     def _log(self, table: str):
         """The table's ``_delta_log`` folder as a Hadoop path, and its file system."""
-        path = self.spark._jvm.org.apache.hadoop.fs.Path(f"{self.path(table)}/_delta_log")
+        path = self._jvm.org.apache.hadoop.fs.Path(f"{self.path(table)}/_delta_log")
         return path, path.getFileSystem(self.spark._jsc.hadoopConfiguration())
 
     def latest_version(self, table: str) -> int | None:
@@ -130,7 +138,7 @@ class Lakehouse:
     def commit_metadata(self, table: str, version: int) -> dict:
         """The ``userMetadata`` of one commit, parsed (``{}`` if it has none or is not JSON)."""
         log_dir, fs = self._log(table)
-        jvm = self.spark._jvm
+        jvm = self._jvm
         stream = fs.open(jvm.org.apache.hadoop.fs.Path(log_dir, f"{version:020d}.json"))
         try:
             text = jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
@@ -221,7 +229,10 @@ class Lakehouse:
         """
         latest = self.latest_version(table)
         meta = self.commit_metadata(table, latest) if latest is not None else {}
-        if (meta.get("run_id"), meta.get("stage")) == (commit.run_id, commit.stage):
+        if latest is not None and (meta.get("run_id"), meta.get("stage")) == (
+            commit.run_id,
+            commit.stage,
+        ):
             return latest
         marker = f'"run_id": "{commit.run_id}"'
         stage = f'"stage": "{commit.stage}"'
@@ -244,6 +255,12 @@ def conform(df: DataFrame, schema: StructType) -> DataFrame:
     if missing:
         raise ValueError(f"DataFrame lacks columns {missing} required by the table schema")
     return df.select([F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
+
+
+def first_value(df: DataFrame) -> Any:
+    """The first column of ``df``'s first row (one Spark job); None when it has no rows."""
+    row = df.first()
+    return None if row is None else row[0]
 
 
 def _fault_injection_delay(df: DataFrame, table: str) -> DataFrame:

@@ -68,9 +68,10 @@ class ShardWriter:
                 raise ValueError(f"column {name}: only ndarray:<int dtype> is supported")
             self.dtypes.append(dtype)
         self.compression = compression or None
-        if self.compression and self.compression.split(":")[0] != "zstd":
+        algorithm, _, level = (compression or "").partition(":")
+        if self.compression and algorithm != "zstd":
             raise ValueError(f"compression {compression!r}: only zstd[:level] is supported")
-        self.level = int(self.compression.split(":")[1]) if ":" in (self.compression or "") else 3
+        self.level = int(level) if level else 3
         self.hashes = list(hashes)
         if self.hashes != sorted(self.hashes):
             raise ValueError("hashes must be in sorted order")

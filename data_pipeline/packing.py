@@ -110,7 +110,9 @@ class _Group:
     def close(self) -> list[tuple]:
         self.writer.finish()
         storage.publish_tree(self.staging, self.final, last=(INDEX,))
-        rows = [("group", self.stream, self.part, None, 0, 0, self.sequences, self.carry.tobytes())]
+        rows: list[tuple] = [
+            ("group", self.stream, self.part, None, 0, 0, self.sequences, self.carry.tobytes())
+        ]
         for source, (docs, tokens) in sorted(self.sources.items()):
             rows.append(("source", self.stream, self.part, source, docs, tokens, 0, None))
         return rows

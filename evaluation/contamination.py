@@ -10,6 +10,7 @@ items evaluated) and ``clean_<metric>`` (the score over the other items).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Sequence
@@ -72,10 +73,8 @@ def contamination_rows(
     items = [item for spec in specs for item in task_items(spec, limit)]
     index_cfg = index_cfg.model_copy(update={"tasks": [s.name for s in specs], "limit": limit})
     built = build_index(items, index_cfg)
-    docs = None
-    for t in tables:
-        part = lakehouse.read(t.table, t.version).select("doc_id", "source", "text")
-        docs = part if docs is None else docs.unionByName(part)
+    parts = [lakehouse.read(t.table, t.version).select("doc_id", "source", "text") for t in tables]
+    docs = functools.reduce(lambda a, b: a.unionByName(b), parts)
     found = contaminated_items(docs, built)
     rows = []
     for r in results:

@@ -69,11 +69,11 @@ def resolve_model(
     if registry is None:
         return ModelRef(f"path:{path}", path)
     digest = hash_path(path)  # the local copy holds exactly the remote files
-    art = next((a for a in registry.versions(name) if a.content_hash == digest), None)
-    if art is None:
+    known = next((a for a in registry.versions(name) if a.content_hash == digest), None)
+    if known is None:
         uri = manifest.get("path") or str(path)
-        art = registry.register(name, "hf_model", uri, manifest, content_hash=digest)
-    return ModelRef(str(art.ref), path, art.ref)
+        known = registry.register(name, "hf_model", uri, manifest, content_hash=digest)
+    return ModelRef(str(known.ref), path, known.ref)
 
 
 def load_model(path: str | Path, dtype: str = "float32", threads: int | None = None):

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from data_pipeline.artifacts import ArtifactRegistry
 from data_pipeline.lakehouse import Lakehouse, TableVersion
@@ -81,7 +82,7 @@ def evaluate_model(
     hf_model, tokenizer = load_model(model.path, cfg.engine.dtype, cfg.engine.threads)
     gauntlet = load_gauntlet(cfg.gauntlet)
     specs = gauntlet.select(tasks) if tasks != [] else []
-    current = {"i": 0, "name": "", "at": 0.0}
+    current: dict[str, Any] = {"i": 0, "name": "", "at": 0.0}
 
     def batches_done(done: int, total: int) -> None:  # one report per few seconds, not per batch
         now = time.monotonic()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
@@ -56,7 +56,7 @@ class DedupResult:
     rejects: DataFrame
     clusters: DataFrame
     signatures: DataFrame
-    signatures_mode: str
+    signatures_mode: Literal["overwrite", "append"]
     counts: dict[str, int]
     report: dict[str, Any]
     persisted: list[DataFrame] = field(default_factory=list)
@@ -93,7 +93,8 @@ def deduplicate(
 ) -> DedupResult:
     """Deduplicate ``docs`` (columns of ``schemas.DOCUMENTS`` plus any others)."""
     prior = prior or Prior()
-    clock, keep = _Clock(), []
+    clock = _Clock()
+    keep: list[DataFrame] = []
     order, rule_used = clusters.survivor_order(config.survivor, docs.columns)
     rule_cols = [k.column for k in config.survivor if k.column in docs.columns]
     rule_cols = [c for c in dict.fromkeys(rule_cols) if c not in ("doc_id", "source")]
@@ -203,7 +204,7 @@ def deduplicate(
 
     # 4. components
     edges = exact_edges.unionByName(near_edges)
-    if reuse_clusters:
+    if reuse_clusters and prior.clusters is not None:
         old = clusters.prior_members(prior.clusters)
         edges = edges.unionByName(
             old.select(F.xxhash64("doc_id").alias("src"), F.xxhash64("cluster_id").alias("dst"))

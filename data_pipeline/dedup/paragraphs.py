@@ -114,7 +114,10 @@ def apply_removals(batches: Iterator[pa.RecordBatch], config: ParagraphDedupConf
         table = pa.Table.from_batches([batch])
         texts = table.column("text").to_pylist()
         drops = table.column("drop_idx").to_pylist()
-        out, actions, reasons, removed = [], [], [], []
+        out: list[str] = []
+        actions: list[str] = []
+        reasons: list[str | None] = []
+        removed: list[int] = []
         for text, drop in zip(texts, drops, strict=True):
             if not drop:
                 out.append(text)

@@ -16,7 +16,7 @@ matching rule's tag counted as ``tagged.domain.<tag>``).
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -59,7 +59,7 @@ class DomainFilter(Filter):
             else None
             for r in self.rules
         ]
-        self._model = None
+        self._model: Any = None  # the fastText model (untyped library), loaded by setup()
 
     def setup(self) -> None:
         if self.classifier and self._model is None:

@@ -14,6 +14,8 @@ Text is prepared by ``classifier_text`` (lower-cased tokens joined by single spa
 
 from __future__ import annotations
 
+from typing import Any
+
 from data_pipeline.filters.base import Drop, Filter, Result, register_filter
 from data_pipeline.filters.bounds import Count, Fraction
 from data_pipeline.filters.doc import Doc
@@ -46,7 +48,7 @@ class QualityClassifierFilter(Filter):
         self.top_fraction = top_fraction
         self.top_fraction_sample = top_fraction_sample
         self.max_chars = max_chars
-        self._model = None
+        self._model: Any = None  # the fastText model (untyped library), loaded by setup()
         self._label = f"__label__{label}"
 
     def setup(self) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from data_pipeline import storage
-from data_pipeline.lakehouse import Lakehouse
+from data_pipeline.lakehouse import Lakehouse, first_value
 from data_pipeline.lineage import RunLog, RunRecord
 
 
@@ -116,7 +116,7 @@ def _chars_from_tables(lake: Lakehouse, step: StageFunnel) -> None:
         out = lake.read(step.output)
         if "text" not in out.columns or "run_id" not in out.columns:
             return
-        kept = out.filter(F.col("run_id") == step.run_id).agg(F.sum(F.length("text"))).first()[0]
+        kept = first_value(out.filter(F.col("run_id") == step.run_id).agg(F.sum(F.length("text"))))
         step.chars_kept = int(kept or 0)
         dropped = 0
         for shared, reason_col, prefix in (

@@ -134,8 +134,11 @@ def records(ctx: StageContext) -> DataFrame:
             F.col("_metadata.file_path").alias("file"),
             F.concat(F.lit("sha256:"), F.substring(F.sha2("value", 256), 1, 16)).alias("location"),
         )
-    table = ctx.read(cfg.input_table)
-    source = F.col("source") if "source" in table.columns else F.lit(cfg.input_table)
+    name = cfg.input_table
+    if name is None:
+        raise ConfigError("stages.sft_tokenize: give exactly one of input_table, path, sample")
+    table = ctx.read(name)
+    source = F.col("source") if "source" in table.columns else F.lit(name)
     body = [c for c in table.columns if c != "source"]
     raw = F.to_json(F.struct(*body))
     ident = next((c for c in ("id", "doc_id") if c in table.columns), None)
@@ -143,7 +146,7 @@ def records(ctx: StageContext) -> DataFrame:
     return table.select(
         source.alias("source"),
         raw.alias("raw"),
-        F.lit(str(ctx.inputs[cfg.input_table])).alias("file"),
+        F.lit(str(ctx.inputs[name])).alias("file"),
         location.alias("location"),
     )
 

@@ -156,7 +156,7 @@ def _pack_spec(ctx: StageContext, out: str) -> tuple[PackSpec, dict]:
     spec = PackSpec(
         tokenizer_json=tokenizer_json_path(path).read_text("utf-8"),
         eos_id=int(eos),
-        bos_id=int(bos) if cfg.add_bos else None,
+        bos_id=bos if cfg.add_bos else None,
         seq_len=cfg.seq_len,
         dtype=dtype,
         out=out,
