@@ -243,6 +243,7 @@ def main() -> None:
     from data_pipeline.config import SparkSettings
     from data_pipeline.project import load_project
     from data_pipeline.spark import get_spark
+    from data_pipeline.stages import stage_config as config_of
     from data_pipeline.tokenizer import default_tokenizer_dir, tokenizer_json_path
 
     shutil.rmtree(OUT, ignore_errors=True)
@@ -283,7 +284,7 @@ def main() -> None:
     }
     (OUT / "pipeline.yaml").write_text(yaml.safe_dump(config))
     project = load_project(OUT / "pipeline.yaml")
-    stage_config = project.stage_config("tokenize")
+    stage_config = config_of(project, "tokenize")
     warm_config = stage_config.model_copy(update={"input_table": "warmup_docs", "name": "warmup"})
     meter = StageMeter()
     # Both Spark pipelines are measured in a JVM that has run them once on a small table (as in

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -119,9 +119,9 @@ class SparkSettings(StrictModel):
             "ivy_dir": os.environ.get("LADDER_SPARK_IVY_DIR"),
             "ui": os.environ.get("LADDER_SPARK_UI"),
         }
-        update = {k: v for k, v in env.items() if v}
-        if "ui" in update:
-            update["ui"] = update["ui"].lower() in ("1", "true", "yes")
+        update: dict[str, str | bool] = {k: v for k, v in env.items() if v}
+        if env["ui"]:
+            update["ui"] = env["ui"].lower() in ("1", "true", "yes")
         return self.model_copy(update=update)
 
 
@@ -155,3 +155,43 @@ def resolve_path(base: Path, value: str) -> str:
     if "://" in value or os.path.isabs(value):
         return value
     return str((base / value).resolve())
+
+
+class OrchestrationSettings(StrictModel):
+    """How flows run stages: per-stage timeouts in seconds (``default_timeout_s`` otherwise)."""
+
+    default_timeout_s: float = Field(default=6 * 3600, gt=0)
+    timeout_s: dict[str, float] = Field(default_factory=dict)
+
+    def timeout_for(self, stage: str) -> float:
+        return self.timeout_s.get(stage, self.default_timeout_s)
+
+
+class ProjectConfig(StrictModel):
+    """Everything a pipeline run needs to know, validated."""
+
+    lakehouse: str = "./lakehouse"
+    artifacts: str = "./artifacts"
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    pipeline: list[str] = Field(default_factory=lambda: ["ingest"])
+    stages: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    orchestration: OrchestrationSettings = Field(default_factory=OrchestrationSettings)
+    origin: str = Field(default="<memory>", exclude=True)
+    stage_files: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_sources(self) -> ProjectConfig:
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique; repeated: {dupes}")
+        return self
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise ConfigError(
+            f"{self.origin}: no source named {name!r}; known: {[s.name for s in self.sources]}"
+        )

@@ -7,9 +7,7 @@ all record themselves here, so one query walks from a score back to raw files.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import socket
@@ -89,22 +87,6 @@ def code_version() -> str:
     return f"{base}+g{sha}{'.dirty' if dirty else ''}"
 
 
-@lru_cache(maxsize=4)
-def code_fingerprint(package: Path | None = None) -> str:
-    """Hash of the package version and every ``data_pipeline`` source file: the code part of a
-    stage's cache key. Unlike the git commit in ``code_version``, a commit that touches no stage
-    code (docs, training, flows) leaves cached stages valid."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    digest = hashlib.sha256()
-    with contextlib.suppress(PackageNotFoundError):
-        digest.update(version("ladder").encode())
-    package = package or Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 @dataclass
 class RunRecord:
     """One stage run as stored in the ``runs`` table."""
@@ -170,8 +152,8 @@ class RunRecord:
 def _recorded(row) -> dt.datetime:
     """When a runs row was written (older tables lack ``recorded_at``: use its times)."""
     d = row if isinstance(row, dict) else row.asDict()
-    when = d.get("recorded_at") or d.get("ended_at") or d.get("started_at") or dt.datetime.min
-    return _naive_utc(when)
+    when = d.get("recorded_at") or d.get("ended_at") or d.get("started_at")
+    return _naive_utc(when) or dt.datetime.min
 
 
 def runs_without_spark(root: str) -> list[RunRecord] | None:
@@ -269,7 +251,7 @@ class RunLog:
     def find_cached(runs: list[RunRecord], cache_key: str) -> RunRecord | None:
         """The latest succeeded run among ``runs`` with ``cache_key``, if any."""
         found = [r for r in runs if r.status == SUCCEEDED and r.cache_key == cache_key]
-        return max(found, key=lambda r: r.ended_at) if found else None
+        return max(found, key=lambda r: r.ended_at or r.started_at) if found else None
 
     def all(self) -> list[RunRecord]:
         """Every stage run (its latest state), oldest first."""

@@ -9,7 +9,8 @@ A project file (``conf/pipeline.yaml``) looks like::
     stages:
       ingest: {max_doc_chars: 1000000}
 
-Relative paths are resolved against the folder of the file that names them.
+Relative paths are resolved against the folder of the file that names them. The models live
+in ``config`` (``ProjectConfig``); each stage section is parsed by the stage registry.
 """
 
 from __future__ import annotations
@@ -17,65 +18,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, model_validator
-
 from data_pipeline.config import (
     ConfigError,
+    OrchestrationSettings,
+    ProjectConfig,
     SourceConfig,
-    SparkSettings,
-    StrictModel,
     parse_model,
     read_yaml,
     resolve_path,
 )
+from data_pipeline.stages import check_stages
 
-
-class OrchestrationSettings(StrictModel):
-    """How flows run stages: per-stage timeouts in seconds (``default_timeout_s`` otherwise)."""
-
-    default_timeout_s: float = Field(default=6 * 3600, gt=0)
-    timeout_s: dict[str, float] = Field(default_factory=dict)
-
-    def timeout_for(self, stage: str) -> float:
-        return self.timeout_s.get(stage, self.default_timeout_s)
-
-
-class ProjectConfig(StrictModel):
-    """Everything a pipeline run needs to know, validated."""
-
-    lakehouse: str = "./lakehouse"
-    artifacts: str = "./artifacts"
-    spark: SparkSettings = Field(default_factory=SparkSettings)
-    sources: list[SourceConfig] = Field(default_factory=list)
-    pipeline: list[str] = Field(default_factory=lambda: ["ingest"])
-    stages: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    orchestration: OrchestrationSettings = Field(default_factory=OrchestrationSettings)
-    origin: str = Field(default="<memory>", exclude=True)
-    stage_files: dict[str, str] = Field(default_factory=dict, exclude=True)
-
-    @model_validator(mode="after")
-    def _unique_sources(self) -> ProjectConfig:
-        names = [s.name for s in self.sources]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"source names must be unique; repeated: {dupes}")
-        return self
-
-    def source(self, name: str) -> SourceConfig:
-        for source in self.sources:
-            if source.name == name:
-                return source
-        raise ConfigError(
-            f"{self.origin}: no source named {name!r}; known: {[s.name for s in self.sources]}"
-        )
-
-    def stage_config(self, stage: str):
-        """The typed config of ``stage`` (its section of ``stages:``, defaults filled in)."""
-        from data_pipeline.stages import get_stage
-
-        spec = get_stage(stage)
-        origin = self.stage_files.get(stage) or f"{self.origin}: stages.{stage}"
-        return parse_model(spec.config_model, self.stages.get(stage, {}), origin)
+__all__ = ["OrchestrationSettings", "ProjectConfig", "load_project"]
 
 
 def _load_sources(value: Any, base: Path, origin: str) -> list[dict]:
@@ -157,11 +111,5 @@ def load_project(path: str | Path, overrides: dict[str, Any] | None = None) -> P
     raw["stages"], raw["stage_files"] = _load_stage_sections(raw.get("stages") or {}, base)
     raw["origin"] = str(path)
     config = parse_model(ProjectConfig, raw, str(path))
-    from data_pipeline.stages import STAGES
-
-    for name in list(config.stages) + config.pipeline:
-        if name not in STAGES:
-            raise ConfigError(f"{path}: unknown stage {name!r}; known stages: {sorted(STAGES)}")
-    for name in config.stages:
-        config.stage_config(name)
+    check_stages(config)
     return config

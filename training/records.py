@@ -10,8 +10,9 @@ Composer checkpoint), each with a manifest naming the recipe hash, the inputs an
 
 from __future__ import annotations
 
-import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -178,7 +179,9 @@ def prepare(
             model = model.model_copy(update={"source": str(base.path), "pretrain_tokens": pretrain})
     data = recipe.data.model_copy(update=updates)
     manifest = shard_manifest(recipe.model_copy(update={"data": data}))
-    tokenizer = _tokenizer_dir(model, local_root) if (model.tokenizer or model.source) else None
+    tokenizer: Path | None = (
+        _tokenizer_dir(model, local_root) if (model.tokenizer or model.source) else None
+    )
     if manifest is not None:
         from training.model import model_config
 
@@ -192,12 +195,12 @@ def prepare(
             from training.heldout_eval import heldout_eval_shards
 
             table, version = TableVersion.parse(ref.removeprefix(TABLE_PREFIX))
-            folder, version = heldout_eval_shards(
+            shards, version = heldout_eval_shards(
                 lakehouse, table, version, tokenizer or _tokenizer_dir(model, local_root),
                 recipe.seq_len, local_mirror(artifacts_root) / "mds-eval", eos_id=eos,
             )  # fmt: skip
-            has_streams = any(folder.glob("*/index.json"))
-            updates[key.split(".", 1)[1]] = str(folder) if has_streams else None
+            has_streams = any(shards.glob("*/index.json"))
+            updates[key.split(".", 1)[1]] = str(shards) if has_streams else None
             inputs.append(TableVersion(table, version))
     data = recipe.data.model_copy(update=updates)
     resolved = recipe.model_copy(update={"data": data, "model": model})
@@ -208,45 +211,40 @@ def prepare(
     return PreparedRun(resolved, name, paths, inputs, lakehouse if record else None)
 
 
-def record_start(run: PreparedRun, flow_run_id: str | None = None) -> RunRecord | None:
-    """Upsert the run as running (a restart keeps its first start time)."""
+@contextmanager
+def recorded_training(
+    run: PreparedRun, flow_run_id: str | None = None
+) -> Iterator[RunRecord | None]:
+    """Record the training run around the block: running on entry (a restart keeps its first
+    start time), succeeded or failed at the end (``recording.recorded_run``). Yields None when
+    the run is not recorded (``record=False``)."""
     if run.lakehouse is None:
-        return None
-    from data_pipeline.lineage import RUNNING, RunLog, RunRecord
+        yield None
+        return
+    from data_pipeline.lineage import RunLog
+    from data_pipeline.recording import recorded_run
 
-    log = RunLog(run.lakehouse)
-    existing = log.get(run.run_name, STAGE)
-    record = RunRecord(
-        run_id=run.run_name,
-        stage=STAGE,
-        status=RUNNING,
-        flow_run_id=flow_run_id,
-        config_json=json.dumps(run.recipe.dump(), sort_keys=True),
+    existing = RunLog(run.lakehouse).get(run.run_name, STAGE)
+    with recorded_run(
+        run.lakehouse,
+        STAGE,
+        run.run_name,
+        run.inputs,
+        run.recipe.dump(),
         config_hash=run.recipe.config_hash(),
-        inputs=list(run.inputs),
-        started_at=existing.started_at if existing else dt.datetime.now(dt.UTC),
-    )
-    log.record(record)
-    return record
+        flow_run_id=flow_run_id,
+        started_at=existing.started_at if existing else None,
+    ) as record:
+        yield record
 
 
-def record_end(
-    run: PreparedRun, record: RunRecord | None, result: dict | None, error: str | None = None
-) -> list[TableVersion]:
-    """Register the model and checkpoint and mark the run succeeded (or failed)."""
+def record_outputs(run: PreparedRun, record: RunRecord | None, result: dict) -> list[TableVersion]:
+    """Register the model and checkpoint of a finished run; their refs become the record's
+    outputs, with its counts (batches, tokens, ...)."""
     if run.lakehouse is None or record is None:
         return []
     from data_pipeline.artifacts import ArtifactRegistry
-    from data_pipeline.lineage import FAILED, SUCCEEDED, RunLog
 
-    record.ended_at = dt.datetime.now(dt.UTC)
-    started = record.started_at
-    started = started.replace(tzinfo=dt.UTC) if started.tzinfo is None else started
-    record.duration_s = (record.ended_at - started).total_seconds()
-    if error is not None or result is None:
-        record.status, record.error = FAILED, (error or "no result")[:4000]
-        RunLog(run.lakehouse).record(record)
-        return []
     registry = ArtifactRegistry(run.lakehouse)
     manifest = {
         "recipe": run.recipe.name,
@@ -275,11 +273,10 @@ def record_end(
                 manifest, run_id=run.run_name, stage=STAGE,
             ).ref
         )  # fmt: skip
-    record.status, record.outputs = SUCCEEDED, outputs
+    record.outputs = outputs
     record.counts = {
         key: int(result[key] or 0)
         for key in ("batches", "tokens", "truncated_tokens", "resumed_at_batch", "parameters")
         if key in result
     }
-    RunLog(run.lakehouse).record(record)
     return outputs

@@ -1,4 +1,4 @@
-"""Built-in stages; importing this package registers them."""
+"""Built-in stages; importing this package registers them (the registry itself imports none)."""
 
 from data_pipeline.stages import (
     decontaminate,  # noqa: F401
@@ -9,6 +9,22 @@ from data_pipeline.stages import (
     sft_tokenize,  # noqa: F401
     tokenize,  # noqa: F401
 )
-from data_pipeline.stages.registry import STAGES, StageContext, StageOutput, StageSpec, get_stage
+from data_pipeline.stages.registry import (
+    STAGES,
+    StageContext,
+    StageOutput,
+    StageSpec,
+    check_stages,
+    get_stage,
+    stage_config,
+)
 
-__all__ = ["STAGES", "StageContext", "StageOutput", "StageSpec", "get_stage"]
+__all__ = [
+    "STAGES",
+    "StageContext",
+    "StageOutput",
+    "StageSpec",
+    "check_stages",
+    "get_stage",
+    "stage_config",
+]

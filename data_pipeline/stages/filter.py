@@ -53,7 +53,7 @@ FILTERED_DOCS = StructType(
 )
 
 
-def _input(ctx: StageContext) -> DataFrame:
+def filter_input(ctx: StageContext) -> DataFrame:
     cfg: FilterConfig = ctx.config
     df = ctx.read(cfg.input)
     if cfg.sources is not None:
@@ -92,7 +92,7 @@ def chain_spec(ctx: StageContext, df: DataFrame | None = None):
             }
         )
         docs = sample_docs(
-            df if df is not None else _input(ctx), quality.params["top_fraction_sample"]
+            df if df is not None else filter_input(ctx), quality.params["top_fraction_sample"]
         )
         threshold = estimate_quality_threshold(probe, docs, quality.params["top_fraction"])
         resolved.setdefault("quality_classifier", {}).update(
@@ -109,7 +109,7 @@ def config_view(ctx: StageContext) -> dict:
 
 def run(ctx: StageContext) -> StageOutput:
     cfg: FilterConfig = ctx.config
-    df = _input(ctx)
+    df = filter_input(ctx)
     sources = sorted(r["source"] for r in df.select("source").distinct().collect())
     spec = chain_spec(ctx, df)
     added = from_arrow_schema(pa.schema(ADDED_FIELDS))
@@ -136,10 +136,11 @@ def run(ctx: StageContext) -> StageOutput:
         F.lit(ctx.run_id).alias("run_id"),
     )
     names = ", ".join(f"'{s}'" for s in sources) or "''"
-    report = {"counts": counts, "sources": sources, "chain": _chain_view(spec)}
+    report: dict[str, Any] = {"counts": counts, "sources": sources, "chain": _chain_view(spec)}
+    examples = _examples(annotated, cfg.examples_per_reason) if cfg.examples_per_reason else []
     if cfg.examples_per_reason:
-        report["examples"] = _examples(annotated, cfg.examples_per_reason)
-    report["markdown"] = filter_markdown(counts, report.get("examples", []))
+        report["examples"] = examples
+    report["markdown"] = filter_markdown(counts, examples)
     chart = storage.join(ctx.project.artifacts, "runs", ctx.run_id, "filter_funnel.png")
     step = funnel_from_counts(STAGE, ctx.run_id, cfg.output, counts)
     report["files"] = [render_chart([step], chart, f"filter run {ctx.run_id}")]

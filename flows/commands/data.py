@@ -65,7 +65,7 @@ def cmd_stage(args: argparse.Namespace) -> int:
     inputs = _parse_inputs(args.input)
     _preflight(args.config, [args.name])
     if args.explain:
-        from data_pipeline.stages.filter_sample import explain_stage
+        from data_pipeline.explain import explain_stage
 
         print(explain_stage(args.config, args.name, args.sample, inputs))
         return 0

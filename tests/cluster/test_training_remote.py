@@ -211,13 +211,14 @@ def test_registered_model_and_checkpoint_name_their_remote_uris(runs, spark, sto
     from data_pipeline.lineage import RunLog, format_lineage, lineage
     from training.paths import RunPaths
     from training.recipe import load_recipe
-    from training.records import PreparedRun, record_end, record_start
+    from training.records import PreparedRun, record_outputs, recorded_training
 
     lakehouse = Lakehouse(str(runs.tmp / "lakehouse"), spark)
     recipe = load_recipe(runs.tmp / "tiny.yaml")
     name = runs.result["run_name"]
     run = PreparedRun(recipe, name, RunPaths.at(runs.root), [], lakehouse)
-    outputs = record_end(run, record_start(run), runs.result)
+    with recorded_training(run) as record:
+        outputs = record_outputs(run, record, runs.result)
     assert [str(t) for t in outputs] == [
         f"artifact:model/{name}@1",
         f"artifact:checkpoint/{name}@1",

@@ -127,7 +127,7 @@ def test_config_names_the_file_and_the_key(tmp_path, write_project):
 
 
 def test_explain_counts_a_sample_and_writes_nothing(filtered):
-    from data_pipeline.stages.filter_sample import explain
+    from data_pipeline.explain import explain
 
     project, _ = filtered
     lake = open_lakehouse(project)

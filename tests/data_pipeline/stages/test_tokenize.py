@@ -22,6 +22,7 @@ from data_pipeline.mds_sets import read_manifest
 from data_pipeline.project import load_project
 from data_pipeline.runner import open_lakehouse, run_stage
 from data_pipeline.samples import wiki_records
+from data_pipeline.stages import stage_config
 from data_pipeline.tokenizer import load_fast_tokenizer
 from tests.tokenizers import base_tokenizer
 
@@ -185,7 +186,7 @@ def test_same_input_and_config_give_byte_identical_shards(project, first):
 
 def test_one_task_writes_the_same_shards_as_several(project, first):
     """The task count only spreads groups over Spark tasks; the shards do not change."""
-    config = project.stage_config("tokenize").model_copy(update={"tasks": 1})
+    config = stage_config(project, "tokenize").model_copy(update={"tasks": 1})
     single = run_stage(project, "tokenize", run_id="t-one-task", force=True, config_override=config)
     a, b = Path(first.report["shards"]), Path(single.report["shards"])
     assert _written(a) == _written(b)
