@@ -12,6 +12,7 @@ import os
 import re
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -206,6 +207,23 @@ class Lakehouse:
                 writer = writer.partitionBy(*spec.partition_by)
             writer.save(self.path(spec.table))
             return TableVersion(spec.table, self.version_written_by(spec.table, commit))
+
+    def write_all(self, writes: Sequence[TableWrite], commit: CommitInfo) -> list[TableVersion]:
+        """Commit several tables at once, one thread each (a commit of a small table is mostly
+        driver-side Delta work, so they overlap); the versions in the order of ``writes``.
+
+        Every write is waited for; the first error is then raised (the others' commits stand,
+        as they would have one after another).
+        """
+        if len(writes) <= 1:
+            return [self.write(w, commit) for w in writes]
+        with ThreadPoolExecutor(len(writes), thread_name_prefix="commit") as pool:
+            futures = [pool.submit(self.write, w, commit) for w in writes]
+            wait(futures)
+        for future in futures:
+            if future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
+        return [future.result() for future in futures]
 
     def remove_empty_files(self, table: str) -> list[str]:
         """Delete 0-byte Parquet files of a local table: left by a writer killed mid-write and

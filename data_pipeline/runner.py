@@ -225,9 +225,9 @@ def _run_locked(
         written: dict[str, TableVersion] = {}
         for write in output.writes:  # every name checked before the first commit
             check_name(write.table, f"{stage}: output table")
-        for write in output.writes:
-            written[write.table] = lakehouse.write(write, commit)
-            ctx.progress(f"committed {written[write.table]}", None)
+        for version in lakehouse.write_all(output.writes, commit):
+            written[version.table] = version
+            ctx.progress(f"committed {version}", None)
         if output.verify:
             output.verify(written)
         for df in output.persisted:

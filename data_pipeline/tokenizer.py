@@ -13,6 +13,7 @@ the content hash recorded in shard manifests.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -159,8 +160,21 @@ def _special(config: dict, key: str) -> str | None:
 
 
 def tokenizer_info(path: str | Path) -> TokenizerInfo:
-    """Vocabulary size, EOS/BOS tokens and a SHA-256 over the tokenizer's files."""
+    """Vocabulary size, EOS/BOS tokens and a SHA-256 over the tokenizer's files.
+
+    Remembered per path while its files keep their size and modification time (loading and
+    hashing a 3.5 MB tokenizer costs about half a second; a stage asks more than once).
+    """
     path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    files = [path] if path.is_file() else sorted(folder.iterdir()) if folder.is_dir() else []
+    stamp = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.is_file())
+    return _tokenizer_info(str(path), stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _tokenizer_info(path_str: str, stamp: tuple) -> TokenizerInfo:
+    path = Path(path_str)
     folder = path if path.is_dir() else path.parent
     digest = hashlib.sha256()
     files = [path] if path.is_file() else [folder / f for f in HASHED_FILES]

@@ -230,7 +230,8 @@ def run(ctx: StageContext) -> StageOutput:
     for path in leftovers:
         ctx.progress(f"removed {os.path.basename(path)}: left by a killed run", None)
     spec, tok_meta = _pack_spec(ctx, out)
-    empty = F.col("text").isNull() | F.col("text").rlike(r"^\s*$")
+    # a search that stops at the first non-space character, not a scan of every text
+    empty = F.col("text").isNull() | ~F.col("text").rlike(r"\S")
     docs = docs.withColumn("u", unit_hash(cfg.heldout.salt)).withColumn(
         "stream", _stream_column(cfg, docs)
     )
@@ -318,8 +319,12 @@ def run(ctx: StageContext) -> StageOutput:
         "dropped_share": manifest["tokens_dropped_share"],
         "markdown": _markdown(manifest, artifact.name, artifact.version),
     }
-    # Rejected and held-out documents are few: one scan of the input feeds both tables.
-    side = docs.filter("empty OR heldout").persist(StorageLevel.MEMORY_AND_DISK)
+    # Rejected and held-out documents are few: one scan of the input feeds both tables, and
+    # none when the statistics show that there are none (no held-out split, no empty text).
+    if sum(int(row["empty"]) for row in stats) + sum(heldout_counts.values()):
+        side = docs.filter("empty OR heldout").persist(StorageLevel.MEMORY_AND_DISK)
+    else:
+        side = docs.limit(0)
     return StageOutput(
         writes=[
             TableWrite(
