@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from data_pipeline import schemas
-from data_pipeline.names import check_name
+from data_pipeline.names import ARTIFACT_PREFIX, check_name
 
 QUARANTINE = "quarantine"
 REJECTS = "rejects"
@@ -56,6 +56,33 @@ class TableVersion:
 
 
 @dataclass(frozen=True)
+class ArtifactRef:
+    """One version of a registered artifact, as runs list it among their inputs and outputs."""
+
+    name: str
+    version: int
+
+    @property
+    def table(self) -> str:
+        """The name the ``runs`` table stores for it: ``artifact:<name>``."""
+        return ARTIFACT_PREFIX + self.name
+
+    def __str__(self) -> str:
+        return f"{self.table}@{self.version}"
+
+
+#: What a run reads or makes: a Delta table version or an artifact version.
+Ref = TableVersion | ArtifactRef
+
+
+def stored_ref(table: str, version: int) -> Ref:
+    """A ref from its stored form (``artifact:<name>`` names an artifact, else a table)."""
+    if table.startswith(ARTIFACT_PREFIX):
+        return ArtifactRef(table.removeprefix(ARTIFACT_PREFIX), version)
+    return TableVersion(table, version)
+
+
+@dataclass(frozen=True)
 class CommitInfo:
     """What every commit of a stage run records in Delta ``userMetadata``."""
 
@@ -63,7 +90,7 @@ class CommitInfo:
     stage: str
     config_hash: str
     code_version: str
-    inputs: tuple[TableVersion, ...] = ()
+    inputs: tuple[Ref, ...] = ()
 
     @property
     def txn_app_id(self) -> str:

@@ -21,7 +21,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from data_pipeline import delta_log, schemas
-from data_pipeline.lakehouse import RUNS, Lakehouse, TableVersion
+from data_pipeline.lakehouse import RUNS, Lakehouse, Ref, stored_ref
+from data_pipeline.names import ARTIFACT_PREFIX
 
 RUNNING, SUCCEEDED, FAILED, SKIPPED = "running", "succeeded", "failed", "skipped"
 #: A run recorded as running whose process is gone (killed): found by the next run or status.
@@ -100,8 +101,8 @@ class RunRecord:
     config_hash: str = ""
     code_version: str = field(default_factory=code_version)
     cache_key: str = ""
-    inputs: list[TableVersion] = field(default_factory=list)
-    outputs: list[TableVersion] = field(default_factory=list)
+    inputs: list[Ref] = field(default_factory=list)
+    outputs: list[Ref] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     ended_at: dt.datetime | None = None
@@ -140,8 +141,8 @@ class RunRecord:
         for key in ("started_at", "ended_at"):
             d[key] = _naive_utc(d.get(key))
         d.setdefault("holder", None)  # tables written before holders were recorded
-        d["inputs"] = [TableVersion(t["table"], t["version"]) for t in d["inputs"] or []]
-        d["outputs"] = [TableVersion(t["table"], t["version"]) for t in d["outputs"] or []]
+        d["inputs"] = [stored_ref(t["table"], t["version"]) for t in d["inputs"] or []]
+        d["outputs"] = [stored_ref(t["table"], t["version"]) for t in d["outputs"] or []]
         d["counts"] = dict(d["counts"] or {})
         return cls(**d)
 
@@ -278,7 +279,7 @@ class RunLog:
 class LineageNode:
     """A table version, the run that produced it, and the lineage of that run's inputs."""
 
-    table_version: TableVersion
+    table_version: Ref
     run: RunRecord | None
     parents: list[LineageNode]
     contributing_runs: list[tuple[str, str]] = field(default_factory=list)
@@ -289,11 +290,11 @@ def lineage(
     lakehouse: Lakehouse, table: str, version: int | None = None, depth: int = 20
 ) -> LineageNode:
     """Walk from ``table@version`` (latest when None) back through the runs that made it."""
-    from data_pipeline.artifacts import PREFIX, ArtifactRegistry
+    from data_pipeline.artifacts import ArtifactRegistry
 
-    is_artifact = table.startswith(PREFIX)
+    is_artifact = table.startswith(ARTIFACT_PREFIX)  # a name given by a user or a run
     if is_artifact:
-        artifact = ArtifactRegistry(lakehouse).get(table.removeprefix(PREFIX), version)
+        artifact = ArtifactRegistry(lakehouse).get(table.removeprefix(ARTIFACT_PREFIX), version)
         version, location = artifact.version, artifact.uri
     else:
         location = lakehouse.path(table)
@@ -313,7 +314,7 @@ def lineage(
     parents = []
     if run is not None and depth > 0:
         parents = [lineage(lakehouse, t.table, t.version, depth - 1) for t in run.inputs]
-    return LineageNode(TableVersion(table, version), run, parents, contributing, location)
+    return LineageNode(stored_ref(table, version), run, parents, contributing, location)
 
 
 def format_lineage(node: LineageNode, indent: int = 0) -> str:

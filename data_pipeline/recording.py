@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from data_pipeline.config import stable_hash
-from data_pipeline.lakehouse import Lakehouse, TableVersion
+from data_pipeline.lakehouse import Lakehouse, Ref
 from data_pipeline.lineage import FAILED, RUNNING, SUCCEEDED, RunLog, RunRecord
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def recorded_run(
     lake: Lakehouse,
     stage: str,
     run_id: str,
-    inputs: Sequence[TableVersion],
+    inputs: Sequence[Ref],
     config_view: dict[str, Any],
     *,
     config_hash: str | None = None,

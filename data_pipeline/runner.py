@@ -16,7 +16,7 @@ from typing import Any
 from data_pipeline import storage
 from data_pipeline.code_graph import code_fingerprint
 from data_pipeline.config import stable_hash
-from data_pipeline.lakehouse import CommitInfo, Lakehouse, TableVersion
+from data_pipeline.lakehouse import ArtifactRef, CommitInfo, Lakehouse, Ref, TableVersion
 from data_pipeline.lineage import (
     RUNNING,
     SKIPPED,
@@ -45,7 +45,7 @@ class StageResult:
     report: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def outputs(self) -> dict[str, TableVersion]:
+    def outputs(self) -> dict[str, Ref]:
         return {t.table: t for t in self.run.outputs}
 
 
@@ -166,7 +166,7 @@ def _run_locked(
     view = spec.config_view(ctx) if spec.config_view else config.model_dump(mode="json")
     config_hash = stable_hash(view)
     fingerprint = spec.fingerprint(ctx) if spec.fingerprint else None
-    inputs_list = list(ctx.inputs.values())
+    inputs_list: list[Ref] = list(ctx.inputs.values())
     cache_key = stable_hash(
         [
             stage,
@@ -233,18 +233,17 @@ def _run_locked(
         for df in output.persisted:
             df.unpersist()
         record.counts = output.counts
-        record.outputs = list(written.values()) + list(output.artifacts)
+        record.outputs = [*written.values(), *output.artifacts]
     return StageResult(record, report=output.report)
 
 
 def _outputs_exist(lakehouse: Lakehouse, run: RunRecord) -> bool:
-    from data_pipeline.artifacts import PREFIX, ArtifactRegistry
+    from data_pipeline.artifacts import ArtifactRegistry
 
     for table in run.outputs:
-        if table.table.startswith(PREFIX):
+        if isinstance(table, ArtifactRef):
             try:
-                name = table.table.removeprefix(PREFIX)
-                art = ArtifactRegistry(lakehouse).get(name, table.version)
+                art = ArtifactRegistry(lakehouse).get(table.name, table.version)
             except FileNotFoundError:
                 return False
             if not storage.exists(art.uri):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from data_pipeline import storage
 from data_pipeline.artifacts import PREFIX, ArtifactRegistry, hash_path, parse_ref
-from data_pipeline.lakehouse import TableVersion
+from data_pipeline.lakehouse import Ref
 from training.paths import local_copy, package_models_root
 
 
@@ -25,7 +25,7 @@ class ModelRef:
 
     artifact_id: str
     path: Path
-    ref: TableVersion | None = None
+    ref: Ref | None = None
     mlflow_run_id: str | None = None
     mlflow_tracking_uri: str | None = None
 

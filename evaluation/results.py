@@ -27,6 +27,7 @@ from pyspark.sql.types import (
 from data_pipeline.lakehouse import (
     CommitInfo,
     Lakehouse,
+    Ref,
     TableVersion,
     TableWrite,
     first_value,
@@ -112,7 +113,7 @@ def write_results(
     model_slug: str,
     config_json: str,
     config_hash: str,
-    inputs: list[TableVersion],
+    inputs: list[Ref],
     table: str = "eval_results",
     counts: dict[str, int] | None = None,
     started_at: dt.datetime | None = None,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from data_pipeline.artifacts import ArtifactRegistry
-from data_pipeline.lakehouse import Lakehouse, TableVersion
+from data_pipeline.lakehouse import Lakehouse, Ref, TableVersion
 from evaluation.backend import make_backend
 from evaluation.config import EvalConfig
 from evaluation.contamination import contamination_rows
@@ -40,7 +40,7 @@ class ModelEvaluation:
     report: GauntletReport | None
     domain: list[DomainResult] = field(default_factory=list)
     rows: list[ResultRow] = field(default_factory=list)
-    inputs: list[TableVersion] = field(default_factory=list)
+    inputs: list[Ref] = field(default_factory=list)
     results_version: TableVersion | None = None
     mlflow_run_id: str | None = None
 

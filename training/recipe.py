@@ -24,8 +24,8 @@ from data_pipeline.config import (
     resolve_path,
     stable_hash,
 )
+from data_pipeline.names import ARTIFACT_PREFIX
 
-ARTIFACT_PREFIX = "artifact:"
 TABLE_PREFIX = "table:"
 DEFAULT_BASE_MODEL = "smollm2-135m-instruct"
 _TIME = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)\s*(ba|ep|tok|sp|dur)\s*$")

@@ -25,7 +25,7 @@ from training.trainer import run_paths
 
 if TYPE_CHECKING:  # Spark-backed modules load only when a run is recorded
     from data_pipeline.artifacts import Artifact, ArtifactRegistry
-    from data_pipeline.lakehouse import Lakehouse, TableVersion
+    from data_pipeline.lakehouse import Lakehouse, Ref
     from data_pipeline.lineage import RunRecord
 
 STAGE = "train"
@@ -38,7 +38,7 @@ class PreparedRun:
     recipe: Recipe
     run_name: str
     paths: RunPaths
-    inputs: list[TableVersion] = field(default_factory=list)
+    inputs: list[Ref] = field(default_factory=list)
     lakehouse: Lakehouse | None = None
 
 
@@ -54,7 +54,7 @@ def open_project_lakehouse(recipe: Recipe) -> Lakehouse | None:
 
 def resolve_artifact(
     ref: str, registry: ArtifactRegistry | None, artifacts_root: str | None
-) -> tuple[str, TableVersion | None]:
+) -> tuple[str, Ref | None]:
     """(folder, pinned artifact version) of ``artifact:NAME[@V]``."""
     from data_pipeline.artifacts import parse_ref
 
@@ -159,7 +159,7 @@ def prepare(
         registry = ArtifactRegistry(lakehouse)
     artifacts_root = recipe.project_roots()[0] or str(Path("artifacts").resolve())
     local_root = package_models_root(artifacts_root)  # base models, tokenizers: local files
-    inputs: list[TableVersion] = []
+    inputs: list[Ref] = []
     updates: dict[str, Any] = {}
     for key, ref in refs.items():
         if ref.startswith(ARTIFACT_PREFIX):
@@ -238,7 +238,7 @@ def recorded_training(
         yield record
 
 
-def record_outputs(run: PreparedRun, record: RunRecord | None, result: dict) -> list[TableVersion]:
+def record_outputs(run: PreparedRun, record: RunRecord | None, result: dict) -> list[Ref]:
     """Register the model and checkpoint of a finished run; their refs become the record's
     outputs, with its counts (batches, tokens, ...)."""
     if run.lakehouse is None or record is None:
@@ -258,7 +258,7 @@ def record_outputs(run: PreparedRun, record: RunRecord | None, result: dict) -> 
         "final_loss": result.get("final_loss"),
         "final_eval_loss": result.get("final_eval_loss"),
     }
-    outputs = []
+    outputs: list[Ref] = []
     if result.get("hf_model"):
         outputs.append(
             registry.register(

@@ -20,6 +20,7 @@ from data_pipeline.filters.base import Drop, Filter, Result, register_filter
 from data_pipeline.filters.bounds import Count, Fraction
 from data_pipeline.filters.doc import Doc
 from data_pipeline.filters.words import split_words
+from data_pipeline.names import ARTIFACT_PREFIX
 
 
 def classifier_text(text: str, max_chars: int = 10_000) -> str:
@@ -53,7 +54,7 @@ class QualityClassifierFilter(Filter):
 
     def setup(self) -> None:
         if self._model is None:
-            if self.model.startswith("artifact:"):
+            if self.model.startswith(ARTIFACT_PREFIX):
                 raise RuntimeError(f"{self.model}: artifact references are resolved by the stage")
             from data_pipeline.filters.langid import load_fasttext
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from data_pipeline import storage
-from data_pipeline.lakehouse import Lakehouse, first_value
+from data_pipeline.lakehouse import ArtifactRef, Lakehouse, first_value
 from data_pipeline.lineage import RunLog, RunRecord
 
 
@@ -99,7 +99,7 @@ def build_funnel(lake: Lakehouse, table: str, version: int | None = None) -> lis
         if run is None:
             break
         chain.append(stage_funnel(run, current[0]))
-        docs = [t for t in run.inputs if not t.table.startswith("artifact:")]
+        docs = [t for t in run.inputs if not isinstance(t, ArtifactRef)]
         current = (docs[0].table, docs[0].version) if docs else None
     chain.reverse()
     for step in chain:

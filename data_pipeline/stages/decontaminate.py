@@ -36,7 +36,7 @@ from data_pipeline.decontam.scan import (
     index_frame,
     scan_docs,
 )
-from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite
+from data_pipeline.lakehouse import REJECTS, ArtifactRef, TableVersion, TableWrite
 from data_pipeline.stages.edit_accounting import account
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
 
@@ -53,7 +53,7 @@ def _base(ctx: StageContext) -> Path | None:
     return Path(ctx.project.origin).parent if ctx.project.origin != "<memory>" else None
 
 
-def register_index(ctx: StageContext, built, table_path: str) -> TableVersion:
+def register_index(ctx: StageContext, built, table_path: str) -> ArtifactRef:
     """The index as artifact ``decontam-index``; an existing version with its digest is reused."""
     from data_pipeline.artifacts import ArtifactRegistry
 

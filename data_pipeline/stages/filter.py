@@ -32,6 +32,7 @@ from data_pipeline import schemas, storage
 from data_pipeline.artifacts import ArtifactRegistry, parse_ref
 from data_pipeline.filters.chain import ADDED_FIELDS, arrow_mapper
 from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite
+from data_pipeline.names import ARTIFACT_PREFIX
 from data_pipeline.progress import track_progress
 from data_pipeline.report.funnel import funnel_from_counts, render_chart
 from data_pipeline.report.stage import filter_markdown
@@ -68,7 +69,7 @@ def resolve_models(ctx: StageContext) -> dict[str, dict[str, Any]]:
     for item in cfg.all_items():
         for key in ("model", "classifier"):
             ref = item.params.get(key)
-            if isinstance(ref, str) and ref.startswith("artifact:"):
+            if isinstance(ref, str) and ref.startswith(ARTIFACT_PREFIX):
                 name, version = parse_ref(ref)
                 artifact = ArtifactRegistry(ctx.lakehouse).get(name, version)
                 out.setdefault(item.name, {})[key] = artifact.uri

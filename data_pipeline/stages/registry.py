@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from pyspark.sql import DataFrame, SparkSession
 
 from data_pipeline.config import ConfigError, ProjectConfig, StrictModel, parse_model
-from data_pipeline.lakehouse import Lakehouse, TableVersion, TableWrite
+from data_pipeline.lakehouse import Lakehouse, Ref, TableVersion, TableWrite
 
 ProgressFn = Callable[[str, float | None], None]
 C = TypeVar("C", bound=StrictModel)
@@ -62,7 +62,7 @@ class StageOutput:
     report: dict[str, Any] = field(default_factory=dict)
     verify: Callable[[dict[str, TableVersion]], None] | None = None
     persisted: list[DataFrame] = field(default_factory=list)
-    artifacts: list[TableVersion] = field(default_factory=list)
+    artifacts: list[Ref] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ def cmd_quality_train(args: argparse.Namespace) -> int:
         run_id=new_run_id(),
     )
     m = artifact.manifest
-    print(f"artifact:{artifact.name}@{artifact.version}  {artifact.uri}")
+    print(f"{artifact.ref}  {artifact.uri}")
     print(
         f"  positives {m['positives']['docs']} ({m['positives']['source']}), negatives "
         f"{m['negatives']['docs']} ({m['negatives']['source']}), trained on {m['train_docs']}"
