@@ -86,8 +86,8 @@ print(json.dumps(result))
 
 
 def build_table(spark, lake_root: Path, chars: int, table: str) -> tuple[int, int]:
-    from data_pipeline import schemas
-    from data_pipeline.lakehouse import CommitInfo, Lakehouse, TableWrite
+    from data_pipeline.lakehouse import schemas
+    from data_pipeline.lakehouse.tables import CommitInfo, Lakehouse, TableWrite
     from data_pipeline.samples import PARL, csv_in_zip, wiki_records
     from data_pipeline.samples import WIKI_LANGS as WIKI
 
@@ -240,9 +240,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="rounds (the best is kept)")
     args = parser.parse_args()
     os.environ.setdefault("LADDER_SPARK_JARS_DIR", str(REPO / "infra" / "jars"))
-    from data_pipeline.config import SparkSettings
+    from data_pipeline.lakehouse.config import SparkSettings
+    from data_pipeline.lakehouse.spark import get_spark
     from data_pipeline.project import load_project
-    from data_pipeline.spark import get_spark
     from data_pipeline.stages import stage_config as config_of
     from data_pipeline.tokenizer import default_tokenizer_dir, tokenizer_json_path
 

@@ -7,7 +7,7 @@ It sits above the runner: the stage context comes from ``runner.make_context``.
 
 from __future__ import annotations
 
-from data_pipeline.config import ProjectConfig
+from data_pipeline.lakehouse.project import ProjectConfig
 from data_pipeline.runner import make_context, open_lakehouse
 from data_pipeline.stages.filter import chain_spec, filter_input
 from data_pipeline.stages.filter_sample import Explanation, explain_docs, sample_docs

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 from data_pipeline.mds_writer import ShardWriter
 
 RESULT_SCHEMA = (

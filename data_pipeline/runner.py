@@ -13,22 +13,28 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from data_pipeline import storage
 from data_pipeline.code_graph import code_fingerprint
-from data_pipeline.config import stable_hash
-from data_pipeline.lakehouse import ArtifactRef, CommitInfo, Lakehouse, Ref, TableVersion
-from data_pipeline.lineage import (
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.config import stable_hash
+from data_pipeline.lakehouse.lineage import (
     RUNNING,
     SKIPPED,
     SUCCEEDED,
     RunLog,
     RunRecord,
 )
-from data_pipeline.locks import exclusive, is_locking
-from data_pipeline.names import check_name
-from data_pipeline.project import ProjectConfig
-from data_pipeline.recording import recorded_run
-from data_pipeline.spark import get_spark
+from data_pipeline.lakehouse.locks import exclusive, is_locking
+from data_pipeline.lakehouse.names import check_name
+from data_pipeline.lakehouse.project import ProjectConfig
+from data_pipeline.lakehouse.recording import recorded_run
+from data_pipeline.lakehouse.tables import (
+    ArtifactRef,
+    CommitInfo,
+    Lakehouse,
+    Ref,
+    TableVersion,
+    open_lakehouse,
+)
 from data_pipeline.stages import get_stage, stage_config
 from data_pipeline.stages.registry import ProgressFn, StageContext, StageSpec
 
@@ -52,10 +58,6 @@ class StageResult:
 def new_run_id() -> str:
     """A sortable, unique run id: UTC timestamp plus random suffix."""
     return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-
-
-def open_lakehouse(project: ProjectConfig) -> Lakehouse:
-    return Lakehouse(project.lakehouse, get_spark(project.spark))
 
 
 def resolve_inputs(
@@ -238,7 +240,7 @@ def _run_locked(
 
 
 def _outputs_exist(lakehouse: Lakehouse, run: RunRecord) -> bool:
-    from data_pipeline.artifacts import ArtifactRegistry
+    from data_pipeline.lakehouse.artifacts import ArtifactRegistry
 
     for table in run.outputs:
         if isinstance(table, ArtifactRef):

@@ -21,7 +21,7 @@ import shutil
 import numpy as np
 import pyarrow as pa
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 from data_pipeline.mds_writer import ShardWriter
 from data_pipeline.packing import INDEX, part_name, staging_dir
 from data_pipeline.sft import Renderer, SftError, SftSpec

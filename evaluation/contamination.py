@@ -15,8 +15,8 @@ import json
 import logging
 from collections.abc import Sequence
 
-from data_pipeline.lakehouse import Lakehouse, Ref, TableVersion
-from data_pipeline.lineage import RunLog
+from data_pipeline.lakehouse.lineage import RunLog
+from data_pipeline.lakehouse.tables import Lakehouse, Ref, TableVersion
 from evaluation.gauntlet import TaskResult, mean_stderr
 from evaluation.results import ResultRow
 from evaluation.specs import TaskSpec

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from data_pipeline import storage
-from data_pipeline.artifacts import PREFIX, ArtifactRegistry, hash_path, parse_ref
-from data_pipeline.lakehouse import Ref
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.artifacts import PREFIX, ArtifactRegistry, hash_path, parse_ref
+from data_pipeline.lakehouse.tables import Ref
 from training.paths import local_copy, package_models_root
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from data_pipeline.lakehouse import Lakehouse, TableVersion
+from data_pipeline.lakehouse.tables import Lakehouse, TableVersion
 from evaluation.config import PerplexityConfig
 from evaluation.engine import PackedScorer
 

@@ -24,7 +24,8 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from data_pipeline.lakehouse import (
+from data_pipeline.lakehouse.recording import recorded_run
+from data_pipeline.lakehouse.tables import (
     CommitInfo,
     Lakehouse,
     Ref,
@@ -32,7 +33,6 @@ from data_pipeline.lakehouse import (
     TableWrite,
     first_value,
 )
-from data_pipeline.recording import recorded_run
 from evaluation.gauntlet import GauntletReport
 
 EVAL_RESULTS = StructType(

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from data_pipeline.artifacts import ArtifactRegistry
-from data_pipeline.lakehouse import Lakehouse, Ref, TableVersion
+from data_pipeline.lakehouse.artifacts import ArtifactRegistry
+from data_pipeline.lakehouse.tables import Lakehouse, Ref, TableVersion
 from evaluation.backend import make_backend
 from evaluation.config import EvalConfig
 from evaluation.contamination import contamination_rows

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from data_pipeline.config import StrictModel, load_model
+from data_pipeline.lakehouse.config import StrictModel, load_model
 
 Category = Literal[
     "world_knowledge",

@@ -7,7 +7,7 @@ from typing import Any
 
 from prefect import flow
 
-from data_pipeline.names import RunId
+from data_pipeline.lakehouse.names import RunId
 from data_pipeline.project import load_project
 from data_pipeline.runner import new_run_id, preflight
 from flows.stage_tasks import stage_task

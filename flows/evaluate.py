@@ -17,8 +17,8 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
-from data_pipeline import storage
-from data_pipeline.names import RunId
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.names import RunId
 from data_pipeline.project import load_project
 from data_pipeline.runner import new_run_id, open_lakehouse
 from evaluation.compare import compare, format_table, table_records

@@ -6,7 +6,7 @@ from typing import Any
 
 from prefect import flow
 
-from data_pipeline.names import ARTIFACT_PREFIX
+from data_pipeline.lakehouse.names import ARTIFACT_PREFIX
 from flows.curate import curate
 from flows.evaluate import compare_models
 from flows.train import train_flow

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data_pipeline.config import stable_hash
+from data_pipeline.lakehouse.config import stable_hash
 
 MAX_DOCS = 5000
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from composer.core import DataSpec, Evaluator
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 from training.data import (
     TokenCollator,
     count_samples,

@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 from pydantic import Field, model_validator
 
-from data_pipeline import storage
-from data_pipeline.config import ConfigError, StrictModel, load_model, resolve_path
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.config import ConfigError, StrictModel, load_model, resolve_path
 from training.shard_index import read_index, stream_dirs
 
 MANIFEST = "manifest.json"

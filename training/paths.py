@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import overload
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 
 SCRATCH_VARIABLE = "LADDER_SCRATCH"
 COMPLETE_SUFFIX = ".ladder-complete"

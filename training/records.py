@@ -17,16 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 from training.paths import RunPaths, local_mirror, package_models_root
 from training.recipe import ARTIFACT_PREFIX, TABLE_PREFIX, Recipe, load_recipe, save_recipe
 from training.reuse import check_same_recipe
 from training.trainer import run_paths
 
 if TYPE_CHECKING:  # Spark-backed modules load only when a run is recorded
-    from data_pipeline.artifacts import Artifact, ArtifactRegistry
-    from data_pipeline.lakehouse import Lakehouse, Ref
-    from data_pipeline.lineage import RunRecord
+    from data_pipeline.lakehouse.artifacts import Artifact, ArtifactRegistry
+    from data_pipeline.lakehouse.lineage import RunRecord
+    from data_pipeline.lakehouse.tables import Lakehouse, Ref
 
 STAGE = "train"
 
@@ -46,17 +46,17 @@ def open_project_lakehouse(recipe: Recipe) -> Lakehouse | None:
     """The lakehouse of the recipe's project (starts Spark), or None without a project."""
     if not recipe.project:
         return None
-    from data_pipeline.project import load_project
-    from data_pipeline.runner import open_lakehouse
+    from data_pipeline.lakehouse.project import read_project
+    from data_pipeline.lakehouse.tables import open_lakehouse
 
-    return open_lakehouse(load_project(recipe.project))
+    return open_lakehouse(read_project(recipe.project))
 
 
 def resolve_artifact(
     ref: str, registry: ArtifactRegistry | None, artifacts_root: str | None
 ) -> tuple[str, Ref | None]:
     """(folder, pinned artifact version) of ``artifact:NAME[@V]``."""
-    from data_pipeline.artifacts import parse_ref
+    from data_pipeline.lakehouse.artifacts import parse_ref
 
     name, version = parse_ref(ref.removeprefix(ARTIFACT_PREFIX))
     if registry is not None:
@@ -74,7 +74,7 @@ def resolve_artifact(
 
 def register_base_model(registry: ArtifactRegistry, folder: Path, manifest: dict) -> Artifact:
     """Register a prepared base model once per content hash."""
-    from data_pipeline.artifacts import hash_path
+    from data_pipeline.lakehouse.artifacts import hash_path
 
     name = f"base_model/{folder.name}"
     digest = hash_path(folder)
@@ -147,14 +147,14 @@ def prepare(
     The lakehouse is opened (Spark) when the run is recorded or the recipe names artifacts or
     tables; ``record=False`` only skips writing records and registering artifacts.
     """
-    from data_pipeline.lakehouse import TableVersion
+    from data_pipeline.lakehouse.tables import TableVersion
 
     recipe = load_recipe(recipe_path, overrides)
     refs = recipe.artifact_refs()
     lakehouse = open_project_lakehouse(recipe) if (record or refs) else None
     registry = None
     if lakehouse is not None:
-        from data_pipeline.artifacts import ArtifactRegistry
+        from data_pipeline.lakehouse.artifacts import ArtifactRegistry
 
         registry = ArtifactRegistry(lakehouse)
     artifacts_root = recipe.project_roots()[0] or str(Path("artifacts").resolve())
@@ -221,8 +221,8 @@ def recorded_training(
     if run.lakehouse is None:
         yield None
         return
-    from data_pipeline.lineage import RunLog
-    from data_pipeline.recording import recorded_run
+    from data_pipeline.lakehouse.lineage import RunLog
+    from data_pipeline.lakehouse.recording import recorded_run
 
     existing = RunLog(run.lakehouse).get(run.run_name, STAGE)
     with recorded_run(
@@ -243,7 +243,7 @@ def record_outputs(run: PreparedRun, record: RunRecord | None, result: dict) -> 
     outputs, with its counts (batches, tokens, ...)."""
     if run.lakehouse is None or record is None:
         return []
-    from data_pipeline.artifacts import ArtifactRegistry
+    from data_pipeline.lakehouse.artifacts import ArtifactRegistry
 
     registry = ArtifactRegistry(run.lakehouse)
     manifest = {

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from data_pipeline import storage
-from data_pipeline.config import stable_hash
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.config import stable_hash
 from training.paths import local_mirror
 from training.recipe import Recipe, load_recipe
 

@@ -22,8 +22,8 @@ from typing import Any, ClassVar, NamedTuple
 
 from pydantic import ValidationError, create_model
 
-from data_pipeline.config import StrictModel
 from data_pipeline.filters.doc import Doc
+from data_pipeline.lakehouse.config import StrictModel
 
 
 class Drop(NamedTuple):

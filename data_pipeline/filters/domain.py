@@ -20,10 +20,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from data_pipeline.config import StrictModel
 from data_pipeline.filters.base import Filter, Result, register_filter
 from data_pipeline.filters.bounds import Fraction
 from data_pipeline.filters.doc import Doc
+from data_pipeline.lakehouse.config import StrictModel
 
 
 class DomainRule(StrictModel):

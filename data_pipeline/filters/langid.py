@@ -46,7 +46,7 @@ def load_fasttext(path: str | Path):
     print."""
     from fasttext.FastText import _FastText
 
-    from data_pipeline import storage
+    from data_pipeline.lakehouse import storage
 
     return _FastText(model_path=storage.local_copy(str(path)))
 

@@ -20,7 +20,7 @@ from data_pipeline.filters.base import Drop, Filter, Result, register_filter
 from data_pipeline.filters.bounds import Count, Fraction
 from data_pipeline.filters.doc import Doc
 from data_pipeline.filters.words import split_words
-from data_pipeline.names import ARTIFACT_PREFIX
+from data_pipeline.lakehouse.names import ARTIFACT_PREFIX
 
 
 def classifier_text(text: str, max_chars: int = 10_000) -> str:

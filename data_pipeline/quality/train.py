@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from data_pipeline import storage
-from data_pipeline.artifacts import Artifact, ArtifactRegistry
 from data_pipeline.filters.quality_classifier import classifier_text
-from data_pipeline.lakehouse import Lakehouse, TableVersion
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.artifacts import Artifact, ArtifactRegistry
+from data_pipeline.lakehouse.tables import Lakehouse, TableVersion
 from data_pipeline.quality.fasttext_train import TrainParams, train_supervised
 
 POSITIVE, NEGATIVE = "hq", "lq"
@@ -179,7 +179,7 @@ def train_quality_model(
 
 
 def _record_run(lake, run_id, inputs, artifact: Artifact, manifest: dict) -> None:
-    from data_pipeline.recording import recorded_run
+    from data_pipeline.lakehouse.recording import recorded_run
 
     with recorded_run(lake, "quality_train", run_id, inputs, manifest, announce=False) as record:
         record.outputs = [artifact.ref]

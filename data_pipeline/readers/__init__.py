@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from data_pipeline.config import SourceConfig
+from data_pipeline.lakehouse.config import SourceConfig
+from data_pipeline.lakehouse.storage import FileInfo
 from data_pipeline.readers.arrow_dir import ArrowDirReader
 from data_pipeline.readers.base import (
     RAW_SCHEMA,
@@ -22,7 +23,6 @@ from data_pipeline.readers.jsonl import JsonlReader
 from data_pipeline.readers.parquet import ParquetReader
 from data_pipeline.readers.text_dir import TextFileReader
 from data_pipeline.readers.warc import WarcReader
-from data_pipeline.storage import FileInfo
 
 READERS: dict[str, type[SplitReader]] = {
     "jsonl": JsonlReader,

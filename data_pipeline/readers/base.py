@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 
 import pyarrow as pa
 
-from data_pipeline import storage
-from data_pipeline.config import SourceConfig
-from data_pipeline.storage import FileInfo
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.config import SourceConfig
+from data_pipeline.lakehouse.storage import FileInfo
 
 DOC, BAD, END = "doc", "bad", "end"
 #: ``end`` reason of a split whose good part was read and whose broken rest was quarantined.

@@ -14,10 +14,10 @@ from typing import IO, Protocol
 import orjson
 import pyarrow as pa
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.storage import FileInfo
 from data_pipeline.readers.base import PartlyRead, RowBuffer, Split, SplitReader
 from data_pipeline.readers.fields import map_record
-from data_pipeline.storage import FileInfo
 
 CHUNK = 1 << 20
 

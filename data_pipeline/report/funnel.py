@@ -14,9 +14,9 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data_pipeline import storage
-from data_pipeline.lakehouse import ArtifactRef, Lakehouse, first_value
-from data_pipeline.lineage import RunLog, RunRecord
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.lineage import RunLog, RunRecord
+from data_pipeline.lakehouse.tables import ArtifactRef, Lakehouse, first_value
 
 
 @dataclass

@@ -24,7 +24,6 @@ from pathlib import Path
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
-from data_pipeline import storage
 from data_pipeline.decontam import report as decontam_report
 from data_pipeline.decontam.config import DecontamConfig
 from data_pipeline.decontam.match import DROPPED
@@ -36,7 +35,8 @@ from data_pipeline.decontam.scan import (
     index_frame,
     scan_docs,
 )
-from data_pipeline.lakehouse import REJECTS, ArtifactRef, TableVersion, TableWrite
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.tables import REJECTS, ArtifactRef, TableVersion, TableWrite
 from data_pipeline.stages.edit_accounting import account
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
 
@@ -55,7 +55,7 @@ def _base(ctx: StageContext) -> Path | None:
 
 def register_index(ctx: StageContext, built, table_path: str) -> ArtifactRef:
     """The index as artifact ``decontam-index``; an existing version with its digest is reused."""
-    from data_pipeline.artifacts import ArtifactRegistry
+    from data_pipeline.lakehouse.artifacts import ArtifactRegistry
 
     registry = ArtifactRegistry(ctx.lakehouse)
     for existing in reversed(registry.versions(INDEX_ARTIFACT)):

@@ -29,7 +29,7 @@ from data_pipeline.dedup.components import Checkpoint, local_checkpoint
 from data_pipeline.dedup.config import DedupConfig
 from data_pipeline.dedup.engine import Prior, deduplicate
 from data_pipeline.dedup.signing import SIGNATURE_TABLE, SIGNATURES
-from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite
+from data_pipeline.lakehouse.tables import REJECTS, TableVersion, TableWrite
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
 
 STAGE = "dedup"

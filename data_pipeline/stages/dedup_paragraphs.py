@@ -28,7 +28,7 @@ from data_pipeline.dedup.paragraphs import (
     apply_removals,
     piece_hashes,
 )
-from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite, first_value
+from data_pipeline.lakehouse.tables import REJECTS, TableVersion, TableWrite, first_value
 from data_pipeline.stages.edit_accounting import account
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
 

@@ -28,11 +28,11 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
 
-from data_pipeline import schemas, storage
-from data_pipeline.artifacts import ArtifactRegistry, parse_ref
 from data_pipeline.filters.chain import ADDED_FIELDS, arrow_mapper
-from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite
-from data_pipeline.names import ARTIFACT_PREFIX
+from data_pipeline.lakehouse import schemas, storage
+from data_pipeline.lakehouse.artifacts import ArtifactRegistry, parse_ref
+from data_pipeline.lakehouse.names import ARTIFACT_PREFIX
+from data_pipeline.lakehouse.tables import REJECTS, TableVersion, TableWrite
 from data_pipeline.progress import track_progress
 from data_pipeline.report.funnel import funnel_from_counts, render_chart
 from data_pipeline.report.stage import filter_markdown

@@ -21,11 +21,11 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from data_pipeline.config import StrictModel
 from data_pipeline.filters import FILTERS  # noqa: F401 - registers the built-in filters
 from data_pipeline.filters.base import validate_params
 from data_pipeline.filters.chain import ChainSpec
-from data_pipeline.names import TableName
+from data_pipeline.lakehouse.config import StrictModel
+from data_pipeline.lakehouse.names import TableName
 
 #: The published pipeline: FineWeb's order of language ID and heuristics, then safety and PII.
 DEFAULT_FILTERS: list[Any] = [

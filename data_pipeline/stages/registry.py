@@ -14,8 +14,9 @@ from typing import Any, Generic, TypeVar
 
 from pyspark.sql import DataFrame, SparkSession
 
-from data_pipeline.config import ConfigError, ProjectConfig, StrictModel, parse_model
-from data_pipeline.lakehouse import Lakehouse, Ref, TableVersion, TableWrite
+from data_pipeline.lakehouse.config import ConfigError, StrictModel, parse_model
+from data_pipeline.lakehouse.project import ProjectConfig
+from data_pipeline.lakehouse.tables import Lakehouse, Ref, TableVersion, TableWrite
 
 ProgressFn = Callable[[str, float | None], None]
 C = TypeVar("C", bound=StrictModel)

@@ -25,10 +25,12 @@ from pydantic import Field, model_validator
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from data_pipeline import storage
-from data_pipeline.artifacts import ArtifactRegistry
-from data_pipeline.config import ConfigError, StrictModel, resolve_path
-from data_pipeline.lakehouse import QUARANTINE, TableVersion, TableWrite
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.artifacts import ArtifactRegistry
+from data_pipeline.lakehouse.config import ConfigError, StrictModel, resolve_path
+from data_pipeline.lakehouse.names import TableName
+from data_pipeline.lakehouse.schemas import QUARANTINE as QUARANTINE_SCHEMA
+from data_pipeline.lakehouse.tables import QUARANTINE, TableVersion, TableWrite
 from data_pipeline.mds_sets import (
     content_hash,
     fresh_version_dir,
@@ -37,8 +39,6 @@ from data_pipeline.mds_sets import (
     set_root,
     write_manifest,
 )
-from data_pipeline.names import TableName
-from data_pipeline.schemas import QUARANTINE as QUARANTINE_SCHEMA
 from data_pipeline.sft import SftSpec
 from data_pipeline.sft_packing import RESULT_SCHEMA, columns, sft_partition
 from data_pipeline.sft_samples import wiki_qa_records

@@ -30,10 +30,11 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from data_pipeline.artifacts import ArtifactRegistry
-from data_pipeline.config import ConfigError, StrictModel, resolve_path
 from data_pipeline.heldout import HeldoutConfig, is_heldout, thresholds, unit_hash
-from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite
+from data_pipeline.lakehouse.artifacts import ArtifactRegistry
+from data_pipeline.lakehouse.config import ConfigError, StrictModel, resolve_path
+from data_pipeline.lakehouse.names import TableName
+from data_pipeline.lakehouse.tables import REJECTS, TableVersion, TableWrite
 from data_pipeline.mds_sets import (
     content_hash,
     fresh_version_dir,
@@ -41,7 +42,6 @@ from data_pipeline.mds_sets import (
     set_root,
     write_manifest,
 )
-from data_pipeline.names import TableName
 from data_pipeline.packing import RESULT_SCHEMA, PackSpec, pack_partition
 from data_pipeline.progress import track_progress
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage

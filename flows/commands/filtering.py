@@ -47,7 +47,7 @@ def cmd_quality_train(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from data_pipeline.lakehouse import TableVersion
+    from data_pipeline.lakehouse.tables import TableVersion
     from data_pipeline.project import load_project
     from data_pipeline.report.funnel import build_funnel, render_chart, render_markdown
     from data_pipeline.runner import open_lakehouse

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from data_pipeline.names import (
+from data_pipeline.lakehouse.names import (
     InvalidName,
     arg_type,
     check_artifact_name,

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from data_pipeline import schemas
-from data_pipeline.lakehouse import ArtifactRef, Lakehouse, TableVersion
-from data_pipeline.lineage import SUCCEEDED, RunLog, RunRecord
+from data_pipeline.lakehouse import schemas
+from data_pipeline.lakehouse.lineage import SUCCEEDED, RunLog, RunRecord
+from data_pipeline.lakehouse.tables import ArtifactRef, Lakehouse, TableVersion
 from evaluation.compare import compare, format_table
 from evaluation.contamination import contamination_rows, training_tables
 from evaluation.gauntlet import TaskResult

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from data_pipeline.lakehouse import REJECTS
-from data_pipeline.lineage import RunLog
+from data_pipeline.lakehouse.lineage import RunLog
+from data_pipeline.lakehouse.tables import REJECTS
 from data_pipeline.project import load_project
 from data_pipeline.runner import open_lakehouse, run_stage
 from tests.corpus import jsonl_bytes, texts

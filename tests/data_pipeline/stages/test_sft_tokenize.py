@@ -13,7 +13,7 @@ import yaml
 from streaming import StreamingDataset
 from streaming.base.util import clean_stale_shared_memory
 
-from data_pipeline.lakehouse import QUARANTINE
+from data_pipeline.lakehouse.tables import QUARANTINE
 from data_pipeline.mds_sets import merge_stream
 from data_pipeline.project import load_project
 from data_pipeline.runner import open_lakehouse, run_stage

@@ -14,10 +14,10 @@ import yaml
 from streaming import StreamingDataset
 from streaming.base.util import clean_stale_shared_memory
 
-from data_pipeline import schemas
-from data_pipeline.artifacts import ArtifactRegistry
-from data_pipeline.lakehouse import REJECTS, CommitInfo, TableWrite
-from data_pipeline.lineage import RunLog
+from data_pipeline.lakehouse import schemas
+from data_pipeline.lakehouse.artifacts import ArtifactRegistry
+from data_pipeline.lakehouse.lineage import RunLog
+from data_pipeline.lakehouse.tables import REJECTS, CommitInfo, TableWrite
 from data_pipeline.mds_sets import read_manifest
 from data_pipeline.project import load_project
 from data_pipeline.runner import open_lakehouse, run_stage
@@ -215,7 +215,7 @@ def test_group_keys_place_each_group_on_its_task_and_balance_the_load(spark, tas
 
 
 def test_quality_buckets_name_the_streams(spark):
-    from data_pipeline.config import ConfigError
+    from data_pipeline.lakehouse.config import ConfigError
     from data_pipeline.stages.tokenize import TokenizeConfig, _stream_column
 
     df = spark.createDataFrame(

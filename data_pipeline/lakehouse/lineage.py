@@ -20,9 +20,9 @@ from pathlib import Path
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from data_pipeline import delta_log, schemas
-from data_pipeline.lakehouse import RUNS, Lakehouse, Ref, stored_ref
-from data_pipeline.names import ARTIFACT_PREFIX
+from data_pipeline.lakehouse import delta_log, schemas
+from data_pipeline.lakehouse.tables import RUNS, Lakehouse, Ref, stored_ref
+from data_pipeline.lakehouse.names import ARTIFACT_PREFIX
 
 RUNNING, SUCCEEDED, FAILED, SKIPPED = "running", "succeeded", "failed", "skipped"
 #: A run recorded as running whose process is gone (killed): found by the next run or status.
@@ -161,7 +161,7 @@ def _recorded(row) -> dt.datetime:
 def runs_without_spark(root: str) -> list[RunRecord] | None:
     """Every run's latest state read from the ``runs`` table's Delta log, oldest first, without
     Spark (``delta_log``); None when that reader cannot (then use ``RunLog(...).all()``)."""
-    from data_pipeline.delta_log import read_table
+    from data_pipeline.lakehouse.delta_log import read_table
 
     path = f"{root.rstrip('/')}/{RUNS}"
     if "://" not in path and not os.path.isdir(os.path.join(path, "_delta_log")):
@@ -290,7 +290,7 @@ def lineage(
     lakehouse: Lakehouse, table: str, version: int | None = None, depth: int = 20
 ) -> LineageNode:
     """Walk from ``table@version`` (latest when None) back through the runs that made it."""
-    from data_pipeline.artifacts import ArtifactRegistry
+    from data_pipeline.lakehouse.artifacts import ArtifactRegistry
 
     is_artifact = table.startswith(ARTIFACT_PREFIX)  # a name given by a user or a run
     if is_artifact:

@@ -22,9 +22,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from data_pipeline.config import stable_hash
-from data_pipeline.lakehouse import Lakehouse, Ref
-from data_pipeline.lineage import FAILED, RUNNING, SUCCEEDED, RunLog, RunRecord
+from data_pipeline.lakehouse.config import stable_hash
+from data_pipeline.lakehouse.tables import Lakehouse, Ref
+from data_pipeline.lakehouse.lineage import FAILED, RUNNING, SUCCEEDED, RunLog, RunRecord
 
 log = logging.getLogger(__name__)
 

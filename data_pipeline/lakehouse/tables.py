@@ -21,8 +21,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from data_pipeline import schemas
-from data_pipeline.names import ARTIFACT_PREFIX, check_name
+from data_pipeline.lakehouse import schemas
+from data_pipeline.lakehouse.names import ARTIFACT_PREFIX, check_name
+from data_pipeline.lakehouse.project import ProjectConfig
 
 QUARANTINE = "quarantine"
 REJECTS = "rejects"
@@ -225,7 +226,7 @@ class Lakehouse:
         )
         if spec.replace_where:
             writer = writer.option("replaceWhere", spec.replace_where)
-        from data_pipeline.locks import exclusive
+        from data_pipeline.lakehouse.locks import exclusive
 
         timeout = float(os.environ.get("LADDER_LOCK_TIMEOUT_S", "3600"))
         with exclusive(self.root, f"table-{spec.table}", commit.txn_app_id, timeout):
@@ -300,6 +301,13 @@ def conform(df: DataFrame, schema: StructType) -> DataFrame:
     if missing:
         raise ValueError(f"DataFrame lacks columns {missing} required by the table schema")
     return df.select([F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
+
+
+def open_lakehouse(project: ProjectConfig) -> Lakehouse:
+    """The project's lakehouse, on a Spark session made from its settings (starts Spark)."""
+    from data_pipeline.lakehouse.spark import get_spark
+
+    return Lakehouse(project.lakehouse, get_spark(project.spark))
 
 
 def first_value(df: DataFrame) -> Any:
