@@ -58,7 +58,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tokenizers import Tokenizer
 sys.path.insert(0, sys.argv[3])
-from data_pipeline import packing
+from data_pipeline.tokenize import packing
 texts = pq.read_table(sys.argv[2]).column("text").to_pylist()
 tok_json = open(sys.argv[1], encoding="utf-8").read()
 batches = [
@@ -193,7 +193,7 @@ class StageMeter:
 
     def __init__(self):
         from data_pipeline.stages import registry
-        from data_pipeline.stages import tokenize as stage
+        from data_pipeline.tokenize import stage
 
         self.marks = {}
         read, finish = registry.StageContext.read, stage.finish_shard_set
@@ -244,7 +244,7 @@ def main() -> None:
     from data_pipeline.lakehouse.spark import get_spark
     from data_pipeline.project import load_project
     from data_pipeline.stages import stage_config as config_of
-    from data_pipeline.tokenizer import default_tokenizer_dir, tokenizer_json_path
+    from data_pipeline.tokenize.tokenizer import default_tokenizer_dir, tokenizer_json_path
 
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)

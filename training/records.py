@@ -90,7 +90,7 @@ def _tokenizer_dir(model, artifacts_root: Path) -> Path:
         return Path(model.tokenizer)
     if model.source and (Path(model.source) / "tokenizer.json").is_file():
         return Path(model.source)
-    from data_pipeline.tokenizer import default_tokenizer_dir
+    from data_pipeline.tokenize.tokenizer import default_tokenizer_dir
 
     return default_tokenizer_dir(artifacts_root)
 
@@ -126,7 +126,7 @@ def check_tokenizer(manifest: dict | None, tokenizer_dir: Path | None, vocab_siz
         and tokenizer_dir is not None
         and (tokenizer_dir / "tokenizer.json").is_file()
     ):
-        from data_pipeline.tokenizer import tokenizer_info
+        from data_pipeline.tokenize.tokenizer import tokenizer_info
 
         mine = tokenizer_info(tokenizer_dir).sha256
         if mine != info["sha256"]:

@@ -6,8 +6,6 @@ from data_pipeline.stages import (
     dedup_paragraphs,  # noqa: F401
     filter,  # noqa: F401
     ingest,  # noqa: F401
-    sft_tokenize,  # noqa: F401
-    tokenize,  # noqa: F401
 )
 from data_pipeline.stages.registry import (
     STAGES,
@@ -18,6 +16,7 @@ from data_pipeline.stages.registry import (
     get_stage,
     stage_config,
 )
+from data_pipeline.tokenize import sft_stage, stage  # noqa: F401 - the two tokenize stages
 
 __all__ = [
     "STAGES",

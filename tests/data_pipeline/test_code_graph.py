@@ -8,7 +8,7 @@ from pathlib import Path
 
 from data_pipeline.code_graph import PACKAGES, ROOT, clear_caches, code_fingerprint
 
-INGEST, TOKENIZE = "data_pipeline.stages.ingest", "data_pipeline.stages.tokenize"
+INGEST, TOKENIZE = "data_pipeline.stages.ingest", "data_pipeline.tokenize.stage"
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -36,10 +36,10 @@ def test_a_tokenize_edit_leaves_the_ingest_fingerprint(tmp_path):
     copy = _copy(tmp_path)
     ingest, tokenize = code_fingerprint(INGEST, copy), code_fingerprint(TOKENIZE, copy)
     assert ingest != tokenize
-    _edit(copy / "data_pipeline" / "tokenizer.py")
+    _edit(copy / "data_pipeline" / "tokenize" / "tokenizer.py")
     assert code_fingerprint(INGEST, copy) == ingest
     assert code_fingerprint(TOKENIZE, copy) != tokenize
-    _edit(copy / "data_pipeline" / "stages" / "tokenize.py")
+    _edit(copy / "data_pipeline" / "tokenize" / "stage.py")
     assert code_fingerprint(INGEST, copy) == ingest
 
 

@@ -29,7 +29,7 @@ def _heldout(lakehouse):
 
     from data_pipeline.lakehouse import schemas
     from data_pipeline.lakehouse.tables import CommitInfo, TableWrite
-    from data_pipeline.stages.tokenize_outputs import HELDOUT, HELDOUT_SCHEMA, heldout_frame
+    from data_pipeline.tokenize.outputs import HELDOUT, HELDOUT_SCHEMA, heldout_frame
 
     now = dt.datetime(2025, 1, 1)
     rows = []

@@ -6,7 +6,7 @@ Reads ``input_table`` (default ``deduped_docs``) at its pinned version and write
   quality bucket), registered as artifact ``mds-<name>`` with a manifest (shard hashes, tokens
   per source, tokenizer hash, input table version) and listed among the run's outputs;
 - ``heldout_docs``: a deterministic held-out share of each source's documents (never in the
-  shards; see ``data_pipeline.heldout``), for evaluation;
+  shards; see ``data_pipeline.tokenize.heldout``), for evaluation;
 - ``token_counts``: documents and tokens per (stream, source);
 - ``rejects``: documents with empty text (``tokenize/empty_text``).
 
@@ -30,22 +30,21 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from data_pipeline.heldout import HeldoutConfig, is_heldout, thresholds, unit_hash
 from data_pipeline.lakehouse.artifacts import ArtifactRegistry
 from data_pipeline.lakehouse.config import ConfigError, StrictModel, resolve_path
 from data_pipeline.lakehouse.names import TableName
 from data_pipeline.lakehouse.tables import REJECTS, TableVersion, TableWrite
-from data_pipeline.mds_sets import (
+from data_pipeline.progress import track_progress
+from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
+from data_pipeline.tokenize.heldout import HeldoutConfig, is_heldout, thresholds, unit_hash
+from data_pipeline.tokenize.mds_sets import (
     content_hash,
     fresh_version_dir,
     mark_latest,
     set_root,
     write_manifest,
 )
-from data_pipeline.packing import RESULT_SCHEMA, PackSpec, pack_partition
-from data_pipeline.progress import track_progress
-from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
-from data_pipeline.stages.tokenize_outputs import (
+from data_pipeline.tokenize.outputs import (
     HELDOUT,
     TOKEN_COUNTS,
     finish_shard_set,
@@ -53,7 +52,13 @@ from data_pipeline.stages.tokenize_outputs import (
     rejects_frame,
     token_counts_frame,
 )
-from data_pipeline.tokenizer import resolve_tokenizer, tokenizer_info, tokenizer_json_path
+from data_pipeline.tokenize.packing import RESULT_SCHEMA, PackSpec, pack_partition
+from data_pipeline.tokenize.tokenizer import (
+    resolve_tokenizer,
+    token_dtype,
+    tokenizer_info,
+    tokenizer_json_path,
+)
 
 STAGE = "tokenize"
 TIMINGS = ("plan", "tokenize_pack_write", "tails_index_register")  # report["timings_s"] keys
@@ -148,11 +153,7 @@ def _pack_spec(ctx: StageContext, out: str) -> tuple[PackSpec, dict]:
         raise ConfigError(f"{ctx.project.origin}: stages.tokenize: set eos_token ({path} has none)")
     if cfg.add_bos and bos is None:
         raise ConfigError(f"{ctx.project.origin}: stages.tokenize: set bos_token ({path} has none)")
-    dtype = cfg.token_dtype
-    if dtype == "auto":
-        dtype = "uint16" if info.vocab_size <= 1 << 16 else "int32"
-    elif dtype == "uint16" and info.vocab_size > 1 << 16:
-        raise ConfigError(f"token_dtype uint16 cannot hold a vocabulary of {info.vocab_size}")
+    dtype = token_dtype(cfg.token_dtype, info.vocab_size)
     spec = PackSpec(
         tokenizer_json=tokenizer_json_path(path).read_text("utf-8"),
         eos_id=int(eos),
