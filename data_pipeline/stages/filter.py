@@ -56,7 +56,7 @@ FILTERED_DOCS = StructType(
 
 def filter_input(ctx: StageContext) -> DataFrame:
     cfg: FilterConfig = ctx.config
-    df = ctx.read(cfg.input)
+    df = ctx.read(cfg.input_table)
     if cfg.sources is not None:
         df = df.filter(F.col("source").isin(cfg.sources))
     return df
@@ -205,7 +205,7 @@ SPEC = register_stage(
         name=STAGE,
         config_model=FilterConfig,
         run=run,
-        inputs=lambda cfg: (cfg.input,),
+        inputs=lambda cfg: (cfg.input_table,),
         outputs=("filtered_docs", REJECTS),
         description="language ID, heuristic rules, quality, safety and PII; drops to rejects",
         config_view=config_view,

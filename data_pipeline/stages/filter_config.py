@@ -2,7 +2,7 @@
 
 Example (``conf/stages/filter.yaml``)::
 
-    input: ingested_docs
+    input_table: ingested_docs
     language_id: {max_chars: 2000}
     filters:                     # default list, in order, for every source
       - langid: {languages: [en, de, fr, es, nl], min_score: 0.65}
@@ -85,7 +85,7 @@ class LanguageIdConfig(StrictModel):
 class FilterConfig(StrictModel):
     """Settings of the filter stage. ``sources``: subset to process (all when unset)."""
 
-    input: TableName = "ingested_docs"
+    input_table: TableName = "ingested_docs"
     output: TableName = "filtered_docs"
     sources: list[str] | None = None
     language_id: LanguageIdConfig = Field(default_factory=LanguageIdConfig)
