@@ -11,7 +11,7 @@ Composer checkpoint), each with a manifest naming the recipe hash, the inputs an
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,6 +136,89 @@ def check_tokenizer(manifest: dict | None, tokenizer_dir: Path | None, vocab_siz
             )
 
 
+def _pin_artifacts(
+    refs: dict[str, str], registry: ArtifactRegistry | None, artifacts_root: str
+) -> tuple[dict[str, Any], list[Ref]]:
+    """``artifact:`` refs of the recipe's data -> their folders, and the pinned versions."""
+    updates: dict[str, Any] = {}
+    inputs: list[Ref] = []
+    for key, ref in refs.items():
+        if ref.startswith(ARTIFACT_PREFIX):
+            folder, pinned = resolve_artifact(ref, registry, artifacts_root)
+            updates[key.split(".", 1)[1]] = folder
+            if pinned is not None:
+                inputs.append(pinned)
+    return updates, inputs
+
+
+def _base_model(
+    model: Any, local_root: Path, registry: ArtifactRegistry | None, record: bool
+) -> tuple[Any, list[Ref]]:
+    """A known base model prepared (and registered when recorded) as the model's source."""
+    if model.from_scratch:
+        return model, []
+    from training.base_model import KNOWN_BASE_MODELS, prepare_base_model
+
+    if model.source not in KNOWN_BASE_MODELS:
+        return model, []
+    base = prepare_base_model(local_root, model.source)
+    inputs: list[Ref] = []
+    if registry is not None and record:
+        inputs.append(register_base_model(registry, base.path, base.manifest).ref)
+    pretrain = model.pretrain_tokens or base.pretrain_tokens
+    model = model.model_copy(update={"source": str(base.path), "pretrain_tokens": pretrain})
+    return model, inputs
+
+
+def _checked_tokenizer(
+    recipe: Recipe, updates: dict[str, Any], model: Any, local_root: Path
+) -> tuple[Path | None, int | None]:
+    """The run's tokenizer folder, checked against the shard set's (when the data has one), and
+    the shard set's EOS id."""
+    data = recipe.data.model_copy(update=updates)
+    manifest = shard_manifest(recipe.model_copy(update={"data": data}))
+    tokenizer: Path | None = (
+        _tokenizer_dir(model, local_root) if (model.tokenizer or model.source) else None
+    )
+    if manifest is not None:
+        from training.model import model_config
+
+        vocab = model_config(model, local_root, convert=False).vocab_size
+        check_tokenizer(manifest, tokenizer, vocab)
+    return tokenizer, ((manifest or {}).get("tokenizer") or {}).get("eos_id")
+
+
+def _heldout_tables(
+    recipe: Recipe,
+    refs: dict[str, str],
+    lakehouse: Lakehouse | None,
+    tokenizer: Callable[[], Path],
+    eos: int | None,
+    artifacts_root: str,
+) -> tuple[dict[str, Any], list[Ref]]:
+    """``table:`` refs (held-out tables) -> evaluation shard folders, and the table versions
+    (``tokenizer()`` is asked only when there is one)."""
+    from data_pipeline.lakehouse.tables import TableVersion
+
+    updates: dict[str, Any] = {}
+    inputs: list[Ref] = []
+    for key, ref in refs.items():
+        if ref.startswith(TABLE_PREFIX):
+            if lakehouse is None:
+                raise ValueError(f"{recipe.origin}: {ref} needs the recipe's project lakehouse")
+            from training.heldout_eval import heldout_eval_shards
+
+            table, version = TableVersion.parse(ref.removeprefix(TABLE_PREFIX))
+            shards, version = heldout_eval_shards(
+                lakehouse, table, version, tokenizer(), recipe.seq_len,
+                local_mirror(artifacts_root) / "mds-eval", eos_id=eos,
+            )  # fmt: skip
+            has_streams = any(shards.glob("*/index.json"))
+            updates[key.split(".", 1)[1]] = str(shards) if has_streams else None
+            inputs.append(TableVersion(table, version))
+    return updates, inputs
+
+
 def prepare(
     recipe_path: str | Path,
     overrides: list[str] | None = None,
@@ -147,8 +230,6 @@ def prepare(
     The lakehouse is opened (Spark) when the run is recorded or the recipe names artifacts or
     tables; ``record=False`` only skips writing records and registering artifacts.
     """
-    from data_pipeline.lakehouse.tables import TableVersion
-
     recipe = load_recipe(recipe_path, overrides)
     refs = recipe.artifact_refs()
     lakehouse = open_project_lakehouse(recipe) if (record or refs) else None
@@ -159,55 +240,24 @@ def prepare(
         registry = ArtifactRegistry(lakehouse)
     artifacts_root = recipe.project_roots()[0] or str(Path("artifacts").resolve())
     local_root = package_models_root(artifacts_root)  # base models, tokenizers: local files
-    inputs: list[Ref] = []
-    updates: dict[str, Any] = {}
-    for key, ref in refs.items():
-        if ref.startswith(ARTIFACT_PREFIX):
-            folder, pinned = resolve_artifact(ref, registry, artifacts_root)
-            updates[key.split(".", 1)[1]] = folder
-            if pinned is not None:
-                inputs.append(pinned)
-    model = recipe.model
-    if not model.from_scratch:
-        from training.base_model import KNOWN_BASE_MODELS, prepare_base_model
-
-        if model.source in KNOWN_BASE_MODELS:
-            base = prepare_base_model(local_root, model.source)
-            if registry is not None and record:
-                inputs.append(register_base_model(registry, base.path, base.manifest).ref)
-            pretrain = model.pretrain_tokens or base.pretrain_tokens
-            model = model.model_copy(update={"source": str(base.path), "pretrain_tokens": pretrain})
-    data = recipe.data.model_copy(update=updates)
-    manifest = shard_manifest(recipe.model_copy(update={"data": data}))
-    tokenizer: Path | None = (
-        _tokenizer_dir(model, local_root) if (model.tokenizer or model.source) else None
+    updates, inputs = _pin_artifacts(refs, registry, artifacts_root)
+    model, base_inputs = _base_model(recipe.model, local_root, registry, record)
+    tokenizer, eos = _checked_tokenizer(recipe, updates, model, local_root)
+    held_updates, held_inputs = _heldout_tables(
+        recipe,
+        refs,
+        lakehouse,
+        lambda: tokenizer or _tokenizer_dir(model, local_root),
+        eos,
+        artifacts_root,
     )
-    if manifest is not None:
-        from training.model import model_config
-
-        vocab = model_config(model, local_root, convert=False).vocab_size
-        check_tokenizer(manifest, tokenizer, vocab)
-    eos = ((manifest or {}).get("tokenizer") or {}).get("eos_id")
-    for key, ref in refs.items():
-        if ref.startswith(TABLE_PREFIX):
-            if lakehouse is None:
-                raise ValueError(f"{recipe.origin}: {ref} needs the recipe's project lakehouse")
-            from training.heldout_eval import heldout_eval_shards
-
-            table, version = TableVersion.parse(ref.removeprefix(TABLE_PREFIX))
-            shards, version = heldout_eval_shards(
-                lakehouse, table, version, tokenizer or _tokenizer_dir(model, local_root),
-                recipe.seq_len, local_mirror(artifacts_root) / "mds-eval", eos_id=eos,
-            )  # fmt: skip
-            has_streams = any(shards.glob("*/index.json"))
-            updates[key.split(".", 1)[1]] = str(shards) if has_streams else None
-            inputs.append(TableVersion(table, version))
-    data = recipe.data.model_copy(update=updates)
+    data = recipe.data.model_copy(update={**updates, **held_updates})
     resolved = recipe.model_copy(update={"data": data, "model": model})
     name = run_name or resolved.run_name()
     paths = run_paths(resolved, name)
     check_same_recipe(paths, resolved)
     save_recipe(resolved, paths.recipe)
+    inputs = [*inputs, *base_inputs, *held_inputs]
     return PreparedRun(resolved, name, paths, inputs, lakehouse if record else None)
 
 
