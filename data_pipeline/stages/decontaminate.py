@@ -37,6 +37,7 @@ from data_pipeline.decontam.scan import (
 )
 from data_pipeline.lakehouse import storage
 from data_pipeline.lakehouse.tables import REJECTS, ArtifactRef, TableVersion, TableWrite
+from data_pipeline.stages.conservation import verify_committed
 from data_pipeline.stages.edit_accounting import account
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
 
@@ -123,17 +124,7 @@ def run(ctx: StageContext) -> StageOutput:
     )
 
     def verify(written: dict[str, TableVersion]) -> None:
-        n_kept = ctx.lakehouse.read(OUTPUT, written[OUTPUT].version).count()
-        n_rej = (
-            ctx.lakehouse.read(REJECTS, written[REJECTS].version)
-            .filter(F.col("stage") == STAGE)
-            .count()
-        )
-        if (n_kept, n_rej) != (counts["kept"], counts["rejected"]):
-            raise RuntimeError(
-                f"decontaminate conservation check failed: input {counts['input']}, wrote kept "
-                f"{n_kept} and rejected {n_rej}, expected {counts['kept']} and {counts['rejected']}"
-            )
+        verify_committed(ctx.lakehouse, written, counts, OUTPUT, STAGE)
 
     return StageOutput(
         writes=[

@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from data_pipeline.dedup.clusters import CLUSTER_TABLE, CLUSTERS
 from data_pipeline.dedup.components import Checkpoint, local_checkpoint
@@ -30,6 +29,7 @@ from data_pipeline.dedup.config import DedupConfig
 from data_pipeline.dedup.engine import Prior, deduplicate
 from data_pipeline.dedup.signing import SIGNATURE_TABLE, SIGNATURES
 from data_pipeline.lakehouse.tables import REJECTS, TableVersion, TableWrite
+from data_pipeline.stages.conservation import verify_committed
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
 
 STAGE = "dedup"
@@ -111,14 +111,7 @@ def run(ctx: StageContext) -> StageOutput:
     counts = result.counts
 
     def verify(written: dict[str, TableVersion]) -> None:
-        kept = ctx.lakehouse.read(OUTPUT, written[OUTPUT].version).count()
-        rejects = ctx.lakehouse.read(REJECTS, written[REJECTS].version)
-        rejected = rejects.filter(F.col("stage") == STAGE).count()
-        if kept != counts["kept"] or rejected != counts["rejected"]:
-            raise RuntimeError(
-                f"dedup conservation check failed: input {counts['input']}, wrote kept {kept} "
-                f"and rejected {rejected}, expected {counts['kept']} and {counts['rejected']}"
-            )
+        verify_committed(ctx.lakehouse, written, counts, OUTPUT, STAGE)
 
     return StageOutput(
         writes=[
