@@ -46,7 +46,7 @@ def load_fasttext(path: str | Path):
     """Load a fastText model file (a local path or a URI) without the library's deprecation
     print; once per Python worker while the file is unchanged (Spark reuses workers across
     partitions; models are only read)."""
-    from data_pipeline import storage
+    from data_pipeline.lakehouse import storage
 
     local = storage.local_copy(str(path))
     stat = Path(local).stat()

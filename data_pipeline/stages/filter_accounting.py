@@ -16,7 +16,7 @@ from collections import Counter
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from data_pipeline.lakehouse import REJECTS, TableVersion
+from data_pipeline.lakehouse.tables import REJECTS, TableVersion
 
 
 def account(annotated: DataFrame, sources: list[str]) -> dict[str, int]:

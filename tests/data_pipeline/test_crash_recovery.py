@@ -11,8 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from data_pipeline.lakehouse import QUARANTINE
-from data_pipeline.lineage import RunLog
+from data_pipeline.lakehouse.lineage import RunLog
+from data_pipeline.lakehouse.tables import QUARANTINE
 from data_pipeline.project import load_project
 from data_pipeline.runner import open_lakehouse, run_stage
 from data_pipeline.stages.ingest import OUTPUT
@@ -119,7 +119,7 @@ def test_killed_write_leaves_previous_version_and_rerun_matches(tmp_path, spark)
 def test_a_killed_run_is_marked_abandoned_by_the_next_run_and_by_status(tmp_path, spark):
     import socket
 
-    from data_pipeline.lineage import RunRecord, this_holder
+    from data_pipeline.lakehouse.lineage import RunRecord, this_holder
     from data_pipeline.status import collect_status
 
     project = load_project(_project(tmp_path, write_all_formats(tmp_path / "in"), "lake"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from delta.tables import DeltaTable
 
-from data_pipeline.lakehouse import CommitInfo, Lakehouse, TableWrite
+from data_pipeline.lakehouse.tables import CommitInfo, Lakehouse, TableWrite
 
 
 def _commit(run_id: str) -> CommitInfo:
@@ -49,7 +49,7 @@ def test_empty_files_of_a_killed_writer_are_removed_at_the_next_write(tmp_path, 
 def test_a_table_name_that_leaves_the_root_is_refused(tmp_path, spark):
     import pytest
 
-    from data_pipeline.names import InvalidName
+    from data_pipeline.lakehouse.names import InvalidName
 
     lake = Lakehouse(str(tmp_path / "lake"), spark)
     with pytest.raises(InvalidName, match=r"table name '\.\./x'"):

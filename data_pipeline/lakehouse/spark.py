@@ -23,8 +23,8 @@ from urllib.parse import urlparse
 
 from pyspark.sql import DataFrame, SparkSession
 
-from data_pipeline.config import SparkSettings
-from data_pipeline.storage import ENDPOINT_VARIABLES
+from data_pipeline.lakehouse.config import SparkSettings
+from data_pipeline.lakehouse.storage import ENDPOINT_VARIABLES
 
 log = logging.getLogger(__name__)
 

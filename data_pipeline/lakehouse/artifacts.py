@@ -16,12 +16,12 @@ from typing import Any
 
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
-from data_pipeline import delta_log, storage
-from data_pipeline.lakehouse import Lakehouse, TableVersion
-from data_pipeline.names import check_artifact_name
+from data_pipeline.lakehouse import delta_log, storage
+from data_pipeline.lakehouse.tables import ArtifactRef, Lakehouse, TableVersion
+from data_pipeline.lakehouse.names import ARTIFACT_PREFIX, check_artifact_name
 
 ARTIFACTS = "artifacts"
-PREFIX = "artifact:"
+PREFIX = ARTIFACT_PREFIX  # ``artifact:``, as references to artifacts start
 
 SCHEMA = StructType(
     [
@@ -52,9 +52,9 @@ class Artifact:
     stage: str | None
 
     @property
-    def ref(self) -> TableVersion:
+    def ref(self) -> ArtifactRef:
         """How runs list this artifact among their inputs and outputs."""
-        return TableVersion(PREFIX + self.name, self.version)
+        return ArtifactRef(self.name, self.version)
 
 
 def hash_path(path: str | Path) -> str:

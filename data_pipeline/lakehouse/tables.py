@@ -14,15 +14,16 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from data_pipeline import schemas
-from data_pipeline.names import check_name
+from data_pipeline.lakehouse import schemas
+from data_pipeline.lakehouse.names import ARTIFACT_PREFIX, check_name
+from data_pipeline.lakehouse.project import ProjectConfig
 
 QUARANTINE = "quarantine"
 REJECTS = "rejects"
@@ -56,6 +57,33 @@ class TableVersion:
 
 
 @dataclass(frozen=True)
+class ArtifactRef:
+    """One version of a registered artifact, as runs list it among their inputs and outputs."""
+
+    name: str
+    version: int
+
+    @property
+    def table(self) -> str:
+        """The name the ``runs`` table stores for it: ``artifact:<name>``."""
+        return ARTIFACT_PREFIX + self.name
+
+    def __str__(self) -> str:
+        return f"{self.table}@{self.version}"
+
+
+#: What a run reads or makes: a Delta table version or an artifact version.
+Ref = TableVersion | ArtifactRef
+
+
+def stored_ref(table: str, version: int) -> Ref:
+    """A ref from its stored form (``artifact:<name>`` names an artifact, else a table)."""
+    if table.startswith(ARTIFACT_PREFIX):
+        return ArtifactRef(table.removeprefix(ARTIFACT_PREFIX), version)
+    return TableVersion(table, version)
+
+
+@dataclass(frozen=True)
 class CommitInfo:
     """What every commit of a stage run records in Delta ``userMetadata``."""
 
@@ -63,7 +91,7 @@ class CommitInfo:
     stage: str
     config_hash: str
     code_version: str
-    inputs: tuple[TableVersion, ...] = ()
+    inputs: tuple[Ref, ...] = ()
 
     @property
     def txn_app_id(self) -> str:
@@ -114,9 +142,17 @@ class Lakehouse:
     def exists(self, table: str) -> bool:
         return DeltaTable.isDeltaTable(self.spark, self.path(table))
 
+    @property
+    def _jvm(self) -> Any:
+        """The session's JVM gateway (absent only from a Spark Connect session)."""
+        jvm = self.spark._jvm
+        if jvm is None:
+            raise RuntimeError("the lakehouse needs a classic Spark session (with a JVM)")
+        return jvm
+
     def _log(self, table: str):
         """The table's ``_delta_log`` folder as a Hadoop path, and its file system."""
-        path = self.spark._jvm.org.apache.hadoop.fs.Path(f"{self.path(table)}/_delta_log")
+        path = self._jvm.org.apache.hadoop.fs.Path(f"{self.path(table)}/_delta_log")
         return path, path.getFileSystem(self.spark._jsc.hadoopConfiguration())
 
     def latest_version(self, table: str) -> int | None:
@@ -131,7 +167,7 @@ class Lakehouse:
     def commit_actions(self, table: str, version: int) -> list[dict]:
         """The actions of one commit, as written in its ``_delta_log`` JSON file (no Spark job)."""
         log_dir, fs = self._log(table)
-        jvm = self.spark._jvm
+        jvm = self._jvm
         stream = fs.open(jvm.org.apache.hadoop.fs.Path(log_dir, f"{version:020d}.json"))
         try:
             text = jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
@@ -222,7 +258,7 @@ class Lakehouse:
         )
         if spec.replace_where:
             writer = writer.option("replaceWhere", spec.replace_where)
-        from data_pipeline.locks import exclusive
+        from data_pipeline.lakehouse.locks import exclusive
 
         timeout = float(os.environ.get("LADDER_LOCK_TIMEOUT_S", "3600"))
         with exclusive(self.root, f"table-{spec.table}", commit.txn_app_id, timeout):
@@ -271,7 +307,10 @@ class Lakehouse:
         """
         latest = self.latest_version(table)
         meta = self.commit_metadata(table, latest) if latest is not None else {}
-        if (meta.get("run_id"), meta.get("stage")) == (commit.run_id, commit.stage):
+        if latest is not None and (meta.get("run_id"), meta.get("stage")) == (
+            commit.run_id,
+            commit.stage,
+        ):
             return latest
         marker = f'"run_id": "{commit.run_id}"'
         stage = f'"stage": "{commit.stage}"'
@@ -294,6 +333,19 @@ def conform(df: DataFrame, schema: StructType) -> DataFrame:
     if missing:
         raise ValueError(f"DataFrame lacks columns {missing} required by the table schema")
     return df.select([F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
+
+
+def open_lakehouse(project: ProjectConfig) -> Lakehouse:
+    """The project's lakehouse, on a Spark session made from its settings (starts Spark)."""
+    from data_pipeline.lakehouse.spark import get_spark
+
+    return Lakehouse(project.lakehouse, get_spark(project.spark))
+
+
+def first_value(df: DataFrame) -> Any:
+    """The first column of ``df``'s first row (one Spark job); None when it has no rows."""
+    row = df.first()
+    return None if row is None else row[0]
 
 
 def _fault_injection_delay(df: DataFrame, table: str) -> DataFrame:
