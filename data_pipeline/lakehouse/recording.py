@@ -7,8 +7,8 @@ itself in the ``runs`` table.
         record.counts = {...}
 
 On entry the run's ``running`` row is written, in the background (waited for before the
-outcome is recorded; ``announce=False``: only its success is recorded); a normal exit records ``succeeded`` with the end time and duration; an exception records
-``failed`` with ``<ExceptionType>: <message>`` (first 4000 characters) and is re-raised.
+outcome is recorded; ``announce=False``: only its success is recorded); a normal exit
+records ``succeeded`` with the end time and duration; an exception records ``failed`` with ``<ExceptionType>: <message>`` (first 4000 characters) and is re-raised.
 Timestamps are UTC; a naive ``started_at`` is taken as UTC.
 """
 
