@@ -32,11 +32,11 @@ from data_pipeline.filters.chain import ADDED_FIELDS, arrow_mapper
 from data_pipeline.lakehouse import schemas, storage
 from data_pipeline.lakehouse.artifacts import ArtifactRegistry, parse_ref
 from data_pipeline.lakehouse.names import ARTIFACT_PREFIX
+from data_pipeline.lakehouse.spark import spread
 from data_pipeline.lakehouse.tables import REJECTS, TableVersion, TableWrite
 from data_pipeline.progress import track_progress
 from data_pipeline.report.funnel import funnel_from_counts, render_chart
 from data_pipeline.report.stage import filter_markdown
-from data_pipeline.spark import spread
 from data_pipeline.stages.filter_accounting import account, verify_commit
 from data_pipeline.stages.filter_config import FilterConfig
 from data_pipeline.stages.filter_sample import estimate_quality_threshold, sample_docs
