@@ -1,8 +1,8 @@
 """The data funnel of a table version: per stage, reason and source, documents and characters.
 
 ``build_funnel(lake, table, version)`` walks lineage back from ``table@version`` through the runs
-that made it (``runs`` table) and reads each run's counts. Stages that use other names are mapped:
-ingest's ``read``/``ingested``/``quarantined.<reason>`` become input/kept/rejected. Characters
+that made it (``runs`` table) and reads each run's counts, the same names for every stage
+(``input``, ``kept``, ``rejected.<filter>.<reason>``, ``quarantined.<reason>``). Characters
 come from ``chars.*`` counts when a stage records them (filter does), otherwise from the stage's
 output table and the ``rejects``/``quarantine`` rows of that run. ``render_markdown`` and
 ``render_chart`` (PNG, matplotlib) present it; ``ladder report TABLE@VERSION`` prints it.
@@ -47,19 +47,12 @@ def stage_funnel(run: RunRecord, output: str) -> StageFunnel:
 
 def funnel_from_counts(stage: str, run_id: str, output: str, c: dict[str, int]) -> StageFunnel:
     """A stage funnel from a run's counts."""
-    if "read" in c and "input" not in c:
-        reasons = {
-            f"quarantine.{k.split('.', 1)[1]}": v
-            for k, v in c.items()
-            if k.startswith("quarantined.")
-        }
-        sources = {
-            k.split(".")[1]: (v, c.get(k.replace(".read", ".ingested"), 0))
-            for k, v in c.items()
-            if k.startswith("source.") and k.endswith(".read")
-        }
-        return StageFunnel(stage, run_id, output, c["read"], c.get("ingested", 0), reasons, sources)
     reasons = {k.removeprefix("rejected."): v for k, v in c.items() if k.startswith("rejected.")}
+    reasons |= {
+        f"quarantine.{k.removeprefix('quarantined.')}": v
+        for k, v in c.items()
+        if k.startswith("quarantined.")
+    }
     sources = {
         k.split(".")[1]: (v, c.get(k.replace(".input", ".kept"), 0))
         for k, v in c.items()

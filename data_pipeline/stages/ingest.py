@@ -5,10 +5,11 @@ plus location, and text; 128 bits, hex), ``text``, ``source``, ``licence``, ``ur
 ``metadata``, ``ingested_at``, ``run_id``. The table is partitioned by ``source``; a run
 replaces the rows of the sources it read (and only those).
 
-Accounting, per source: ``read`` (records the readers saw plus whole files that could not be
-read) = ``ingested`` + ``quarantined``. The run checks it before and after the commit. A file
-read in part (a truncated ``.gz``/``.zst`` stream, a corrupt Parquet row group) keeps the
-records read before the break (ingested) and counts its lost rest as one quarantined record
+Accounting, per source and in total, in the words every stage uses: ``input`` (records the
+readers saw plus whole files that could not be read) = ``kept`` + ``rejected`` (always 0 here)
++ ``quarantined``, with ``quarantined.<reason>``. The run checks it before and after the
+commit. A file read in part (a truncated ``.gz``/``.zst`` stream, a corrupt Parquet row group)
+keeps the records read before the break and counts its lost rest as one quarantined record
 (``truncated_file`` with line and byte offsets, ``corrupt_row_group`` with its index);
 ``partly_read_files`` counts such files.
 """
@@ -317,7 +318,7 @@ def _account(
     ``kinds`` rows are (source, kind, reason, in_bad_split, count).
     """
     counts: dict[str, int] = {"files": len({e["file"] for e in ends})}
-    per_source = {s.name: {"read": 0, "ingested": 0} for s in sources}
+    per_source = {s.name: {"input": 0, "kept": 0} for s in sources}
 
     def add(key: str, value: int) -> None:
         counts[key] = counts.get(key, 0) + value
@@ -332,16 +333,16 @@ def _account(
         elif row["in_bad_split"]:
             add("quarantined.bad_file", row["count"])
         else:
-            per_source[row["source"]]["ingested"] += row["count"]
+            per_source[row["source"]]["kept"] += row["count"]
     for e in ends:
         whole_file = 1 if broken(e) and e["records"] == 0 else 0
         if e["reason"] == PARTLY_READ:
             add("partly_read_files", 1)
-        per_source[e["source"]]["read"] += e["records"] + whole_file
+        per_source[e["source"]]["input"] += e["records"] + whole_file
         if whole_file:
             add(f"quarantined.{e['reason'] or 'unreadable_file'}", 1)
     for m in missing:
-        per_source[m["source"]]["read"] += 1
+        per_source[m["source"]]["input"] += 1
         add("quarantined.missing_file", 1)
     for source in sources:
         seen = sum(e["records"] for e in ends if e["source"] == source.name)
@@ -351,12 +352,14 @@ def _account(
                 f"{seen} records but emitted {emitted.get(source.name, 0)} rows"
             )
     for name, src in per_source.items():
-        counts[f"source.{name}.read"] = src["read"]
-        counts[f"source.{name}.ingested"] = src["ingested"]
-        counts[f"source.{name}.quarantined"] = src["read"] - src["ingested"]
-    counts["read"] = sum(s["read"] for s in per_source.values())
-    counts["ingested"] = sum(s["ingested"] for s in per_source.values())
-    counts["quarantined"] = counts["read"] - counts["ingested"]
+        counts[f"source.{name}.input"] = src["input"]
+        counts[f"source.{name}.kept"] = src["kept"]
+        counts[f"source.{name}.rejected"] = 0
+        counts[f"source.{name}.quarantined"] = src["input"] - src["kept"]
+    counts["input"] = sum(s["input"] for s in per_source.values())
+    counts["kept"] = sum(s["kept"] for s in per_source.values())
+    counts["rejected"] = 0
+    counts["quarantined"] = counts["input"] - counts["kept"]
     return counts
 
 
@@ -379,15 +382,15 @@ def _verify(
     }
     problems = []
     for name in sources:
-        read = counts[f"source.{name}.read"]
+        read = counts[f"source.{name}.input"]
         got_docs, got_quar = docs_by.get(name, 0), quar_by.get(name, 0)
         if read != got_docs + got_quar:
-            problems.append(f"{name}: read {read} != ingested {got_docs} + quarantined {got_quar}")
-        counts[f"source.{name}.ingested"] = got_docs
+            problems.append(f"{name}: input {read} != kept {got_docs} + quarantined {got_quar}")
+        counts[f"source.{name}.kept"] = got_docs
         counts[f"source.{name}.quarantined"] = got_quar
-    counts["ingested"] = sum(docs_by.get(n, 0) for n in sources)
+    counts["kept"] = sum(docs_by.get(n, 0) for n in sources)
     counts["quarantined"] = sum(quar_by.get(n, 0) for n in sources)
-    counts["read"] = sum(counts[f"source.{n}.read"] for n in sources)
+    counts["input"] = sum(counts[f"source.{n}.input"] for n in sources)
     if problems:
         raise RuntimeError("ingest conservation check failed: " + "; ".join(problems))
 

@@ -21,7 +21,7 @@ def test_curate_runs_ingest_and_publishes_artifacts(prefect_harness, tmp_path, w
     results = curate(config=str(config), run_id="flow-1")
     assert [r["stage"] for r in results] == ["ingest"]
     ingest = results[0]
-    assert ingest["status"] == "succeeded" and ingest["counts"]["ingested"] == 21
+    assert ingest["status"] == "succeeded" and ingest["counts"]["kept"] == 21
     table = _artifacts("ladder-ingest")
     assert table, "no table artifact for the ingest stage"
     rows = table[0].data if isinstance(table[0].data, list) else None

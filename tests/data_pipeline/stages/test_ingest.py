@@ -32,7 +32,7 @@ def test_every_format_lands_in_one_table_with_provenance(formats_project):
     assert plain["url_or_path"].startswith("https://en.wikipedia.org/wiki/")
     txt = docs.filter(F.col("source") == "txt").first()
     assert txt["url_or_path"].endswith(".txt#file") and txt["metadata"]["lang_hint"] == "en"
-    assert result.run.counts["read"] == 21 and result.run.counts["quarantined"] == 0
+    assert result.run.counts["input"] == 21 and result.run.counts["quarantined"] == 0
 
 
 def test_corrupted_inputs_are_quarantined_with_reasons_and_counts_add_up(tmp_path, write_project):
@@ -40,8 +40,8 @@ def test_corrupted_inputs_are_quarantined_with_reasons_and_counts_add_up(tmp_pat
     project = load_project(write_project(sources, stages={"ingest": {"max_doc_chars": 5000}}))
     result = run_stage(project, "ingest", run_id="bad1")
     counts = result.run.counts
-    assert counts["read"] == counts["ingested"] + counts["quarantined"]
-    assert counts["ingested"] == expected["good"]
+    assert counts["input"] == counts["kept"] + counts["rejected"] + counts["quarantined"]
+    assert counts["kept"] == expected["good"] and counts["rejected"] == 0
     lake = open_lakehouse(project)
     quarantine = lake.read(QUARANTINE, result.outputs[QUARANTINE].version)
     reasons = {r["reason"]: r["count"] for r in quarantine.groupBy("reason").count().collect()}
@@ -54,10 +54,10 @@ def test_corrupted_inputs_are_quarantined_with_reasons_and_counts_add_up(tmp_pat
     assert truncated["file"].endswith("truncated.jsonl.gz")
     assert truncated["reason"] == "truncated_file" and truncated["location"].startswith("line ")
     assert "decompressed byte" in truncated["error"] and counts["partly_read_files"] == 1
-    assert counts["source.truncated.ingested"] == expected["good"] - 3 > 0
+    assert counts["source.truncated.kept"] == expected["good"] - 3 > 0
     for source in ("mixed", "truncated", "texts", "badparquet"):
-        assert counts[f"source.{source}.read"] == (
-            counts[f"source.{source}.ingested"] + counts[f"source.{source}.quarantined"]
+        assert counts[f"source.{source}.input"] == (
+            counts[f"source.{source}.kept"] + counts[f"source.{source}.quarantined"]
         )
     stored = RunLog(lake).get("bad1", "ingest")
     assert stored.status == "succeeded" and stored.counts == counts
@@ -93,7 +93,7 @@ def test_missing_file_fails_before_any_commit_or_is_quarantined(tmp_path, write_
     lake = open_lakehouse(project)
     rows = lake.read(QUARANTINE, result.outputs[QUARANTINE].version).collect()
     assert [(r["reason"], r["source"]) for r in rows] == [("missing_file", "gone")]
-    assert result.run.counts["read"] == 1 and result.run.counts["ingested"] == 0
+    assert result.run.counts["input"] == 1 and result.run.counts["kept"] == 0
 
 
 def test_same_run_id_twice_keeps_one_copy_and_new_run_id_makes_new_version(formats_project):
@@ -161,12 +161,12 @@ def test_truncated_streams_and_a_corrupt_row_group_keep_their_good_part(tmp_path
     project = load_project(write_project(sources))
     result = run_stage(project, "ingest", run_id="salvage")
     counts = result.run.counts
-    assert counts["source.cut_gz.ingested"] == 235 and counts["source.cut_zst.ingested"] == 160
-    assert counts["source.rowgroups.ingested"] == 200
+    assert counts["source.cut_gz.kept"] == 235 and counts["source.cut_zst.kept"] == 160
+    assert counts["source.rowgroups.kept"] == 200
     for name in ("cut_gz", "cut_zst", "rowgroups"):
         assert counts[f"source.{name}.quarantined"] == 1  # the lost part, one record each
-        assert counts[f"source.{name}.read"] == counts[f"source.{name}.ingested"] + 1
-    assert counts["read"] == counts["ingested"] + counts["quarantined"] == 235 + 160 + 200 + 3
+        assert counts[f"source.{name}.input"] == counts[f"source.{name}.kept"] + 1
+    assert counts["input"] == counts["kept"] + counts["quarantined"] == 235 + 160 + 200 + 3
     assert counts["partly_read_files"] == 3
     lake = open_lakehouse(project)
     lost = {
