@@ -33,6 +33,12 @@ from data_pipeline.lakehouse.config import ConfigError, StrictModel, resolve_pat
 from data_pipeline.lakehouse.names import TableName
 from data_pipeline.lakehouse.schemas import QUARANTINE as QUARANTINE_SCHEMA
 from data_pipeline.lakehouse.tables import QUARANTINE, TableVersion, TableWrite
+from data_pipeline.lakehouse.tokenizer import (
+    resolve_tokenizer,
+    token_dtype,
+    tokenizer_info,
+    tokenizer_json_path,
+)
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
 from data_pipeline.tokenize.mds_sets import (
     content_hash,
@@ -45,12 +51,6 @@ from data_pipeline.tokenize.mds_sets import (
 from data_pipeline.tokenize.sft import SftSpec
 from data_pipeline.tokenize.sft_packing import RESULT_SCHEMA, columns, sft_partition
 from data_pipeline.tokenize.sft_samples import wiki_qa_records
-from data_pipeline.tokenize.tokenizer import (
-    resolve_tokenizer,
-    token_dtype,
-    tokenizer_info,
-    tokenizer_json_path,
-)
 
 STAGE = "sft_tokenize"
 

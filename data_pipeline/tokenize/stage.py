@@ -34,6 +34,12 @@ from data_pipeline.lakehouse.artifacts import ArtifactRegistry
 from data_pipeline.lakehouse.config import ConfigError, StrictModel, resolve_path
 from data_pipeline.lakehouse.names import TableName
 from data_pipeline.lakehouse.tables import REJECTS, TableVersion, TableWrite
+from data_pipeline.lakehouse.tokenizer import (
+    resolve_tokenizer,
+    token_dtype,
+    tokenizer_info,
+    tokenizer_json_path,
+)
 from data_pipeline.progress import track_progress
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
 from data_pipeline.tokenize.heldout import HeldoutConfig, is_heldout, thresholds, unit_hash
@@ -53,12 +59,6 @@ from data_pipeline.tokenize.outputs import (
     token_counts_frame,
 )
 from data_pipeline.tokenize.packing import RESULT_SCHEMA, PackSpec, pack_partition
-from data_pipeline.tokenize.tokenizer import (
-    resolve_tokenizer,
-    token_dtype,
-    tokenizer_info,
-    tokenizer_json_path,
-)
 
 STAGE = "tokenize"
 TIMINGS = ("plan", "tokenize_pack_write", "tails_index_register")  # report["timings_s"] keys

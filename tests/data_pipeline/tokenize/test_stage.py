@@ -18,12 +18,12 @@ from data_pipeline.lakehouse import schemas
 from data_pipeline.lakehouse.artifacts import ArtifactRegistry
 from data_pipeline.lakehouse.lineage import RunLog
 from data_pipeline.lakehouse.tables import REJECTS, CommitInfo, TableWrite
+from data_pipeline.lakehouse.tokenizer import load_fast_tokenizer
 from data_pipeline.project import load_project
 from data_pipeline.runner import open_lakehouse, run_stage
 from data_pipeline.samples import wiki_records
 from data_pipeline.stages import stage_config
 from data_pipeline.tokenize.mds_sets import read_manifest
-from data_pipeline.tokenize.tokenizer import load_fast_tokenizer
 from tests.tokenizers import base_tokenizer
 
 SEQ = 128
