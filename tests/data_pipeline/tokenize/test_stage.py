@@ -216,7 +216,8 @@ def test_group_keys_place_each_group_on_its_task_and_balance_the_load(spark, tas
 
 def test_quality_buckets_name_the_streams(spark):
     from data_pipeline.lakehouse.config import ConfigError
-    from data_pipeline.tokenize.stage import TokenizeConfig, _stream_column
+    from data_pipeline.tokenize.config import TokenizeConfig
+    from data_pipeline.tokenize.stage import _stream_column
 
     df = spark.createDataFrame(
         [("a", 0.9), ("a", 0.5), ("b", 0.1), ("b", None)], "source string, quality_score double"
