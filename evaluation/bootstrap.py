@@ -76,10 +76,10 @@ class Bootstrap:
     ) -> Estimate:
         """``per_seed``: one ``(n, columns)`` array per seed (same ``n``); ``seeds``: the
         variant's seed draws (``seed_draws(k)``), fresh when None."""
+        if not per_seed or any(len(a) == 0 for a in per_seed):
+            raise ValueError("no items to bootstrap over")
         data = np.stack([np.asarray(a, dtype=float).reshape(len(a), -1) for a in per_seed])
         k, n = data.shape[0], data.shape[1]
-        if n == 0:
-            raise ValueError("no items to bootstrap over")
         seeds = self.seed_draws(k) if seeds is None else seeds
         per_seed_reps = np.stack([stat(data[s][self.item_draws(n)]) for s in range(k)])
         reps = per_seed_reps[seeds, np.arange(self.samples)[:, None]].mean(axis=1)
