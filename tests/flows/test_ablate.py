@@ -137,3 +137,13 @@ def test_ablation_shares_ingest_keeps_budget_survives_failures_and_records_linea
         "skipped"
     }
     assert len([r for r in runs.of_stage("train") if r.status == "succeeded"]) == 2
+
+
+def test_print_plan_gives_cost_per_variant_and_total_without_running_anything(capsys):
+    from flows.cli import main
+
+    assert main(["ablate", str(REPO / "conf/ablate/demo.yaml"), "--print-plan"]) == 0
+    out = capsys.readouterr().out
+    assert "3 variants x 2 seed(s)" in out and "GPU-hours" in out
+    assert "no_quality       stages rerun: filter, dedup, tokenize" in out
+    assert "total             6 proxy runs, 245,760 tokens" in out
