@@ -138,8 +138,10 @@ def verdict_chart(ranked: list[VariantFigures], path: str | Path, title: str) ->
         err = [[e.value - e.low for e in ys], [e.high - e.value for e in ys]]
         ax.bar([i + offset for i in range(len(ys))], vals, width, yerr=err, capsize=3, label=label)
 
-    bars(axes[0], [f.figures["composite"] for f in ranked], "composite")
-    axes[0].set_title("composite (higher is better)")
+    comp = [f.figures["composite"] for f in ranked]  # points: the values sit close together
+    err = [[e.value - e.low for e in comp], [e.high - e.value for e in comp]]
+    axes[0].errorbar(range(len(comp)), [e.value for e in comp], yerr=err, fmt="o", capsize=4)
+    axes[0].set_title("composite with its interval (higher is better)")
     step = 0.8 / max(1, len(domains))
     for j, domain in enumerate(domains):
         ys = [f.figures[domain] for f in ranked]

@@ -18,11 +18,11 @@ def cmd_ablate(args: argparse.Namespace) -> int:
         from flows.ablate import ablate_plain
 
         out = ablate_plain(args.config, args.run_id)
-        print(out["table"])
     else:
         from flows.ablate import ablate
 
         out = ablate(args.config, args.run_id)
+    print(f"\n{out['table']}")  # the flow's own print goes to its Prefect log
     print(f"\nrows: {out['results']}  (ladder lineage {out['results']})")
     print(f"chart: {out['chart']}")
     return 0
