@@ -237,10 +237,10 @@ def run_dolma(docs: list[str], min_chars: int, fpr: float) -> tuple[int, float]:
 def run_spark_paragraphs(docs: list[str]) -> tuple[dict, float]:
     import datetime as dt
 
-    from data_pipeline import schemas
-    from data_pipeline.config import SparkSettings
     from data_pipeline.dedup.paragraphs import ParagraphDedupConfig
-    from data_pipeline.spark import get_spark
+    from data_pipeline.lakehouse import schemas
+    from data_pipeline.lakehouse.config import SparkSettings
+    from data_pipeline.lakehouse.spark import get_spark
     from data_pipeline.stages.dedup_paragraphs import annotate
     from data_pipeline.stages.edit_accounting import account
 

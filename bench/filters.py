@@ -15,6 +15,15 @@ second per core and the ratio, keep/drop agreement on English documents with the
 broken down by (ladder reason, datatrove reason), and language-ID accuracy per language.
 Timings exclude model loading; the machine is shared, so the two sides are timed alternately
 (ladder, datatrove, ladder) and ladder's slower run is used.
+
+    .venv/bin/python bench/filters.py --whole-stage [--files 8] [--cores 2]
+
+measures the whole stage instead, as each is run in production, on the same corpus split into
+``--files`` JSONL files: ladder's ``filter`` stage (``run_stage``: read the ingested Delta table,
+run the chain in Spark ``local[--cores]``, account, write the kept documents and the rejects with
+reasons, verify the commit) against datatrove's ``LocalPipelineExecutor`` with ``--files`` tasks
+on ``--cores`` worker processes (read JSONL, the same five filters, write the kept documents
+uncompressed). Ingest runs first and is not timed. Per core = documents / wall seconds / cores.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -63,14 +73,15 @@ def build_corpus() -> list[dict]:
 
 
 def ensure_datatrove() -> Path:
-    """bench/.venv-datatrove with datatrove 0.10.1, fastText and spaCy (its English tokenizer).
+    """bench/.venv-datatrove with datatrove 0.10.1, fastText, spaCy (its English tokenizer) and
+    orjson (its JSONL reader).
 
     The venv may be shared with other benchmarks; only what is missing is installed.
     """
     python = VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    probe = "import datatrove, fasttext, spacy, fasteners, regex"
+    probe = "import datatrove, fasttext, spacy, fasteners, regex, orjson"
     if subprocess.run([str(python), "-c", probe], capture_output=True).returncode != 0:
         env = {**os.environ, "PIP_CONSTRAINT": ""}
         subprocess.run(
@@ -85,6 +96,7 @@ def ensure_datatrove() -> Path:
                 "spacy",
                 "fasteners",
                 "regex",
+                "orjson",
             ],
             check=True,
             env=env,
@@ -130,14 +142,109 @@ def run_datatrove(python: Path, corpus: Path, extra: list[str], out: Path) -> di
     return json.loads(out.read_text())
 
 
+def stage_project(root: Path, cores: int):
+    """A project whose ``filter`` stage runs the five rules on the ``corpus`` source."""
+    import yaml
+
+    from data_pipeline.project import load_project
+
+    config = {
+        "lakehouse": str(root / "lakehouse"),
+        "artifacts": str(root / "artifacts"),
+        "spark": {"master": f"local[{cores}]", "driver_memory": "6g"},
+        "sources": [
+            {
+                "name": "corpus",
+                "path": str(root / "input" / "*.jsonl"),
+                "format": "jsonl",
+                "licence": "mixed",
+            }
+        ],
+        "pipeline": ["ingest", "filter"],
+        "stages": {
+            "filter": {"filters": [{"langid": {"min_score": 0.65}}, *RULES[1:]]},
+        },
+    }
+    (root / "pipeline.yaml").write_text(yaml.safe_dump(config))
+    return load_project(root / "pipeline.yaml")
+
+
+def whole_stage(docs: list[dict], python: Path, files: int, cores: int) -> None:
+    """ladder's filter stage against datatrove's local pipeline, both on ``cores`` cores."""
+    from bench.tokenize_mds import busy_cpu_seconds
+    from data_pipeline.runner import new_run_id, run_stage
+
+    root = OUT / "whole"
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "input").mkdir(parents=True)
+    lines: list[list[str]] = [[] for _ in range(files)]
+    for i, d in enumerate(docs):
+        lines[i % files].append(json.dumps({"id": d["id"], "text": d["text"]}, ensure_ascii=False))
+    for i, part in enumerate(lines):
+        (root / "input" / f"part-{i:05d}.jsonl").write_text("\n".join(part) + "\n", "utf-8")
+    n = len(docs)
+    project = stage_project(root, cores)
+    run_stage(project, "ingest", run_id=new_run_id())
+
+    def ladder() -> tuple[float, float, dict]:
+        cpu, start = busy_cpu_seconds(), time.perf_counter()
+        result = run_stage(project, "filter", run_id=new_run_id(), force=True)
+        return time.perf_counter() - start, busy_cpu_seconds() - cpu, result
+
+    t1, c1, result = ladder()
+    cpu = busy_cpu_seconds()
+    written = root / "datatrove-kept"
+    theirs = run_datatrove(
+        python,
+        root / "unused",
+        [
+            "--pipeline",
+            str(root / "input"),
+            "--written",
+            str(written),
+            "--tasks",
+            str(files),
+            "--workers",
+            str(cores),
+        ],
+        root / "datatrove.json",
+    )
+    dt_cpu = busy_cpu_seconds() - cpu
+    t2, c2, result = ladder()
+    t_ours, c_ours = max(t1, t2), max(c1, c2)
+    t_theirs = theirs["seconds"]
+    kept_dt = sum(f.read_text("utf-8").count("\n") for f in written.glob("*.jsonl"))
+    counts = result.run.counts
+    print(f"whole stage, {n:,} documents in {files} JSONL files, {cores} cores each side")
+    print(
+        f"ladder filter stage  {n / t_ours / cores:7.0f} docs/s per core  ({t_ours:.1f} s wall, "
+        f"{c_ours:.0f} CPU-s; runs {t1:.1f}, {t2:.1f}); kept {counts['kept']:,}"
+    )
+    print(
+        f"datatrove pipeline   {n / t_theirs / cores:7.0f} docs/s per core  ({t_theirs:.1f} s "
+        f"wall, {dt_cpu:.0f} CPU-s); kept {kept_dt:,}"
+    )
+    print(f"speed-up per core    {t_theirs / t_ours:.2f}x (CPU: {dt_cpu / c_ours:.2f}x)")
+    timings = result.report.get("timings_s")
+    if timings:
+        print("ladder stage phases (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, help="use only the first N documents (smoke test)")
+    ap.add_argument("--whole-stage", action="store_true", help="the whole stage, not the chain")
+    ap.add_argument("--files", type=int, default=8, help="--whole-stage: JSONL input files")
+    ap.add_argument("--cores", type=int, default=2, help="--whole-stage: cores on each side")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("LADDER_SPARK_JARS_DIR", str(REPO / "infra" / "jars"))
     OUT.mkdir(parents=True, exist_ok=True)
     python = ensure_datatrove()
     docs = build_corpus()[: args.limit]
+    if args.whole_stage:
+        whole_stage(docs, python, args.files, args.cores)
+        return
     corpus = OUT / "corpus.jsonl"
     with open(corpus, "w", encoding="utf-8") as f:
         for d in docs:

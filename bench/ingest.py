@@ -68,8 +68,8 @@ def main() -> None:
     jars = REPO / "infra" / "jars"
     if jars.is_dir():
         os.environ.setdefault("LADDER_SPARK_JARS_DIR", str(jars))
-    from data_pipeline import spark as spark_module
-    from data_pipeline.config import SparkSettings
+    from data_pipeline.lakehouse import spark as spark_module
+    from data_pipeline.lakehouse.config import SparkSettings
 
     spark_module.get_spark(
         SparkSettings(master=f"local[{args.cores}]", shuffle_partitions=args.cores)

@@ -44,7 +44,7 @@ def main() -> None:
     path = out / "p.yaml"
     path.write_text(yaml.safe_dump(config))
 
-    from data_pipeline import spark as spark_module
+    from data_pipeline.lakehouse import spark as spark_module
     from data_pipeline.project import load_project
     from data_pipeline.runner import run_stage
 

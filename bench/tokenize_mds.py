@@ -58,7 +58,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tokenizers import Tokenizer
 sys.path.insert(0, sys.argv[3])
-from data_pipeline import packing
+from data_pipeline.tokenize import packing
 texts = pq.read_table(sys.argv[2]).column("text").to_pylist()
 tok_json = open(sys.argv[1], encoding="utf-8").read()
 batches = [
@@ -86,8 +86,8 @@ print(json.dumps(result))
 
 
 def build_table(spark, lake_root: Path, chars: int, table: str) -> tuple[int, int]:
-    from data_pipeline import schemas
-    from data_pipeline.lakehouse import CommitInfo, Lakehouse, TableWrite
+    from data_pipeline.lakehouse import schemas
+    from data_pipeline.lakehouse.tables import CommitInfo, Lakehouse, TableWrite
     from data_pipeline.samples import PARL, csv_in_zip, wiki_records
     from data_pipeline.samples import WIKI_LANGS as WIKI
 
@@ -193,7 +193,7 @@ class StageMeter:
 
     def __init__(self):
         from data_pipeline.stages import registry
-        from data_pipeline.stages import tokenize as stage
+        from data_pipeline.tokenize import stage
 
         self.marks = {}
         read, finish = registry.StageContext.read, stage.finish_shard_set
@@ -240,10 +240,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="rounds (the best is kept)")
     args = parser.parse_args()
     os.environ.setdefault("LADDER_SPARK_JARS_DIR", str(REPO / "infra" / "jars"))
-    from data_pipeline.config import SparkSettings
+    from data_pipeline.lakehouse.config import SparkSettings
+    from data_pipeline.lakehouse.spark import get_spark
     from data_pipeline.project import load_project
-    from data_pipeline.spark import get_spark
-    from data_pipeline.tokenizer import default_tokenizer_dir, tokenizer_json_path
+    from data_pipeline.stages import stage_config as config_of
+    from data_pipeline.tokenize.tokenizer import default_tokenizer_dir, tokenizer_json_path
 
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
@@ -283,7 +284,7 @@ def main() -> None:
     }
     (OUT / "pipeline.yaml").write_text(yaml.safe_dump(config))
     project = load_project(OUT / "pipeline.yaml")
-    stage_config = project.stage_config("tokenize")
+    stage_config = config_of(project, "tokenize")
     warm_config = stage_config.model_copy(update={"input_table": "warmup_docs", "name": "warmup"})
     meter = StageMeter()
     # Both Spark pipelines are measured in a JVM that has run them once on a small table (as in

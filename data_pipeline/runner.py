@@ -9,28 +9,34 @@ import datetime as dt
 import json
 import logging
 import os
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from data_pipeline import storage
-from data_pipeline.config import stable_hash
-from data_pipeline.lakehouse import CommitInfo, Lakehouse, TableVersion
-from data_pipeline.lineage import (
-    FAILED,
+from data_pipeline.code_graph import code_fingerprint
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.config import stable_hash
+from data_pipeline.lakehouse.lineage import (
     RUNNING,
     SKIPPED,
     SUCCEEDED,
     RunLog,
     RunRecord,
-    code_fingerprint,
 )
-from data_pipeline.locks import exclusive, is_locking
-from data_pipeline.names import check_name
-from data_pipeline.project import ProjectConfig
-from data_pipeline.spark import get_spark
-from data_pipeline.stages.registry import ProgressFn, StageContext, StageSpec, get_stage
+from data_pipeline.lakehouse.locks import exclusive, is_locking
+from data_pipeline.lakehouse.names import check_name
+from data_pipeline.lakehouse.project import ProjectConfig
+from data_pipeline.lakehouse.recording import recorded_run
+from data_pipeline.lakehouse.tables import (
+    ArtifactRef,
+    CommitInfo,
+    Lakehouse,
+    Ref,
+    TableVersion,
+    open_lakehouse,
+)
+from data_pipeline.stages import get_stage, stage_config
+from data_pipeline.stages.registry import ProgressFn, StageContext, StageSpec
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +51,13 @@ class StageResult:
     report: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def outputs(self) -> dict[str, TableVersion]:
+    def outputs(self) -> dict[str, Ref]:
         return {t.table: t for t in self.run.outputs}
 
 
 def new_run_id() -> str:
     """A sortable, unique run id: UTC timestamp plus random suffix."""
     return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-
-
-def open_lakehouse(project: ProjectConfig) -> Lakehouse:
-    return Lakehouse(project.lakehouse, get_spark(project.spark))
 
 
 def resolve_inputs(
@@ -98,7 +100,7 @@ def run_stage(
     """
     spec = get_stage(stage)
     run_id = check_name(run_id or new_run_id(), "run id")
-    config = config_override if config_override is not None else project.stage_config(stage)
+    config = config_override if config_override is not None else stage_config(project, stage)
     if spec.preflight:
         spec.preflight(project, config)
     lakehouse = open_lakehouse(project)
@@ -108,13 +110,39 @@ def run_stage(
         )
 
 
+def make_context(
+    project: ProjectConfig,
+    lakehouse: Lakehouse,
+    stage: str,
+    run_id: str,
+    inputs: dict[str, int] | None = None,
+    progress: ProgressFn | None = None,
+    config: Any = None,
+) -> StageContext:
+    """The context ``stage`` runs with: its config (``config`` or the project's section), its
+    input tables pinned (``inputs`` versions, else the latest) and a progress callback (logging
+    by default)."""
+    spec = get_stage(stage)
+    config = config if config is not None else stage_config(project, stage)
+    return StageContext(
+        spark=lakehouse.spark,
+        lakehouse=lakehouse,
+        project=project,
+        config=config,
+        run_id=run_id,
+        started_at=dt.datetime.now(dt.UTC),
+        inputs=resolve_inputs(lakehouse, spec.input_tables(config), inputs),
+        progress=progress or (lambda message, fraction: log.info("%s: %s", stage, message)),
+    )
+
+
 def preflight(project: ProjectConfig, stages: list[str]) -> None:
     """Check what can be checked before Spark starts: the stage names and each stage's
     ``preflight`` (e.g. ingest's sources have files). Raises ``ConfigError``."""
     for stage in stages:
         spec = get_stage(stage)
         if spec.preflight:
-            spec.preflight(project, project.stage_config(stage))
+            spec.preflight(project, stage_config(project, stage))
 
 
 def lock_timeout_s() -> float:
@@ -135,23 +163,20 @@ def _run_locked(
 ) -> StageResult:
     stage = spec.name
     runs = RunLog(lakehouse)
-    config = config_override if config_override is not None else project.stage_config(stage)
-    ctx = StageContext(
-        spark=lakehouse.spark,
-        lakehouse=lakehouse,
-        project=project,
-        config=config,
-        run_id=run_id,
-        started_at=dt.datetime.now(dt.UTC),
-        inputs=resolve_inputs(lakehouse, spec.input_tables(config), inputs),
-        progress=progress or (lambda message, fraction: log.info("%s: %s", stage, message)),
-    )
+    ctx = make_context(project, lakehouse, stage, run_id, inputs, progress, config_override)
+    config = ctx.config
     view = spec.config_view(ctx) if spec.config_view else config.model_dump(mode="json")
     config_hash = stable_hash(view)
     fingerprint = spec.fingerprint(ctx) if spec.fingerprint else None
-    inputs_list = list(ctx.inputs.values())
+    inputs_list: list[Ref] = list(ctx.inputs.values())
     cache_key = stable_hash(
-        [stage, config_hash, code_fingerprint(), [str(t) for t in inputs_list], fingerprint]
+        [
+            stage,
+            config_hash,
+            code_fingerprint(spec.run.__module__),
+            [str(t) for t in inputs_list],
+            fingerprint,
+        ]
     )
     earlier = runs.of_stage(stage)  # one read for the checks below
     if is_locking(lakehouse.root):  # we hold the stage lock: other `running` runs are dead
@@ -163,66 +188,64 @@ def _run_locked(
         return StageResult(existing, skipped=True, reason=f"run {run_id} already recorded")
     if existing is not None:  # a failed or killed attempt: keep its start time
         ctx.started_at = existing.started_at
-    record = RunRecord(
-        run_id=run_id,
-        stage=stage,
-        flow_run_id=flow_run_id,
-        config_json=json.dumps(view, sort_keys=True),
-        config_hash=config_hash,
-        inputs=inputs_list,
-        started_at=ctx.started_at,
-        cache_key=cache_key,
-    )
     if not force:
         cached = runs.find_cached(earlier, cache_key)
         if cached is not None and _outputs_exist(lakehouse, cached):
-            record.status, record.outputs, record.counts = SKIPPED, cached.outputs, cached.counts
-            record.ended_at, record.duration_s = dt.datetime.now(dt.UTC), 0.0
-            record.error = f"cache hit: same inputs, config and code as run {cached.run_id}"
-            runs.record(record)
-            log.info("%s: skipped, %s", stage, record.error)
-            return StageResult(record, skipped=True, reason=record.error)
-    record.status = RUNNING
-    runs.record(record)
-    clock = time.perf_counter()
-    try:
+            skipped = RunRecord(
+                run_id=run_id,
+                stage=stage,
+                status=SKIPPED,
+                flow_run_id=flow_run_id,
+                config_json=json.dumps(view, sort_keys=True),
+                config_hash=config_hash,
+                inputs=inputs_list,
+                outputs=cached.outputs,
+                counts=cached.counts,
+                started_at=ctx.started_at,
+                ended_at=dt.datetime.now(dt.UTC),
+                duration_s=0.0,
+                error=f"cache hit: same inputs, config and code as run {cached.run_id}",
+                cache_key=cache_key,
+            )
+            runs.record(skipped)
+            log.info("%s: skipped, %s", stage, skipped.error)
+            return StageResult(skipped, skipped=True, reason=skipped.error or "")
+    with recorded_run(
+        lakehouse,
+        stage,
+        run_id,
+        inputs_list,
+        view,
+        config_hash=config_hash,
+        flow_run_id=flow_run_id,
+        cache_key=cache_key,
+        started_at=ctx.started_at,
+        attempt_only=True,
+    ) as record:
         output = spec.run(ctx)
         commit = CommitInfo(run_id, stage, config_hash, record.code_version, tuple(record.inputs))
         written: dict[str, TableVersion] = {}
         for write in output.writes:  # every name checked before the first commit
             check_name(write.table, f"{stage}: output table")
-        for write in output.writes:
-            written[write.table] = lakehouse.write(write, commit)
-            ctx.progress(f"committed {written[write.table]}", None)
+        for version in lakehouse.write_all(output.writes, commit):
+            written[version.table] = version
+            ctx.progress(f"committed {version}", None)
         if output.verify:
             output.verify(written)
         for df in output.persisted:
             df.unpersist()
-    except BaseException as err:
-        record.status, record.error = FAILED, f"{type(err).__name__}: {err}"[:4000]
-        record.ended_at = dt.datetime.now(dt.UTC)
-        record.duration_s = time.perf_counter() - clock
-        try:
-            runs.record(record)
-        except Exception:  # recording the failure must not hide the original error
-            log.exception("could not record the failure of %s/%s", run_id, stage)
-        raise
-    record.status, record.counts = SUCCEEDED, output.counts
-    record.outputs = list(written.values()) + list(output.artifacts)
-    record.ended_at = dt.datetime.now(dt.UTC)
-    record.duration_s = time.perf_counter() - clock
-    runs.record(record)
+        record.counts = output.counts
+        record.outputs = [*written.values(), *output.artifacts]
     return StageResult(record, report=output.report)
 
 
 def _outputs_exist(lakehouse: Lakehouse, run: RunRecord) -> bool:
-    from data_pipeline.artifacts import PREFIX, ArtifactRegistry
+    from data_pipeline.lakehouse.artifacts import ArtifactRegistry
 
     for table in run.outputs:
-        if table.table.startswith(PREFIX):
+        if isinstance(table, ArtifactRef):
             try:
-                name = table.table.removeprefix(PREFIX)
-                art = ArtifactRegistry(lakehouse).get(name, table.version)
+                art = ArtifactRegistry(lakehouse).get(table.name, table.version)
             except FileNotFoundError:
                 return False
             if not storage.exists(art.uri):

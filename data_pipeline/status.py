@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from data_pipeline.lakehouse import Lakehouse
-from data_pipeline.lineage import RUNNING, RunLog, RunRecord, holder_alive
-from data_pipeline.locks import LockTimeout, exclusive, is_locking
+from data_pipeline.lakehouse.lineage import RUNNING, RunLog, RunRecord, holder_alive
+from data_pipeline.lakehouse.locks import LockTimeout, exclusive, is_locking
+from data_pipeline.lakehouse.tables import Lakehouse
 
 
 @dataclass
@@ -78,8 +78,8 @@ def collect_status(lakehouse: Lakehouse) -> Status:
 def quick_status(root: str) -> Status | None:
     """``collect_status`` of a local lakehouse read without Spark (``delta_log``); None when
     that is not possible or a killed run must be marked (a write: use ``collect_status``)."""
-    from data_pipeline.delta_log import _commit_versions
-    from data_pipeline.lineage import runs_without_spark
+    from data_pipeline.lakehouse.delta_log import _commit_versions
+    from data_pipeline.lakehouse.lineage import runs_without_spark
 
     if "://" in root:
         return None

@@ -82,12 +82,12 @@ def compare(base_rows: list[dict], tuned_rows: list[dict]) -> list[CompareRow]:
     order = {"composite": 0, "category": 1, "domain": 2, "task": 3, "golden": 4, "latency": 5}
     keys = sorted(
         set(base) | set(tuned),
-        key=lambda k: (order.get((base.get(k) or tuned.get(k))["kind"], 9), k),
+        key=lambda k: (order.get((base.get(k) or tuned[k])["kind"], 9), k),
     )
     out = []
     for key in keys:
         b, t = base.get(key), tuned.get(key)
-        kind = (b or t)["kind"]
+        kind = (b or tuned[key])["kind"]
         if kind == "task" and key[1] != "centered_acc":
             continue
         out.append(

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from data_pipeline.config import StrictModel, load_model, resolve_path, stable_hash
+from data_pipeline.lakehouse.config import StrictModel, load_model, resolve_path, stable_hash
 
 
 class EngineConfig(StrictModel):

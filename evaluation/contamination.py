@@ -10,13 +10,13 @@ items evaluated) and ``clean_<metric>`` (the score over the other items).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Sequence
 
-from data_pipeline.artifacts import PREFIX
-from data_pipeline.lakehouse import Lakehouse, TableVersion
-from data_pipeline.lineage import RunLog
+from data_pipeline.lakehouse.lineage import RunLog
+from data_pipeline.lakehouse.tables import Lakehouse, Ref, TableVersion
 from evaluation.gauntlet import TaskResult, mean_stderr
 from evaluation.results import ResultRow
 from evaluation.specs import TaskSpec
@@ -26,12 +26,12 @@ KIND = "contamination"
 DOC_STAGES = ("tokenize",)  # stages whose input tables are the training documents
 
 
-def training_tables(lakehouse: Lakehouse, ref: TableVersion, depth: int = 12):
+def training_tables(lakehouse: Lakehouse, ref: Ref, depth: int = 12):
     """(document tables the model at ``ref`` was trained on, index settings in the lineage)."""
     from data_pipeline.decontam.config import DecontamConfig, IndexConfig
 
     runs, found, index, seen = RunLog(lakehouse), [], IndexConfig(), set()
-    todo = [(ref, 0)]
+    todo: list[tuple[Ref, int]] = [(ref, 0)]
     while todo:
         node, level = todo.pop()
         if node in seen or level > depth:
@@ -46,7 +46,7 @@ def training_tables(lakehouse: Lakehouse, ref: TableVersion, depth: int = 12):
             except (ValueError, TypeError):
                 log.warning("run %s: unreadable decontaminate config; default index", run.run_id)
         if run.stage in DOC_STAGES:
-            found += [t for t in run.inputs if not t.table.startswith(PREFIX)]
+            found += [t for t in run.inputs if isinstance(t, TableVersion)]
         todo += [(t, level + 1) for t in run.inputs]
     return sorted(set(found), key=str), index
 
@@ -54,7 +54,7 @@ def training_tables(lakehouse: Lakehouse, ref: TableVersion, depth: int = 12):
 def contamination_rows(
     lakehouse: Lakehouse,
     model_id: str,
-    ref: TableVersion | None,
+    ref: Ref | None,
     specs: Sequence[TaskSpec],
     results: Sequence[TaskResult],
     limit: int | None,
@@ -72,10 +72,8 @@ def contamination_rows(
     items = [item for spec in specs for item in task_items(spec, limit)]
     index_cfg = index_cfg.model_copy(update={"tasks": [s.name for s in specs], "limit": limit})
     built = build_index(items, index_cfg)
-    docs = None
-    for t in tables:
-        part = lakehouse.read(t.table, t.version).select("doc_id", "source", "text")
-        docs = part if docs is None else docs.unionByName(part)
+    parts = [lakehouse.read(t.table, t.version).select("doc_id", "source", "text") for t in tables]
+    docs = functools.reduce(lambda a, b: a.unionByName(b), parts)
     found = contaminated_items(docs, built)
     rows = []
     for r in results:

@@ -68,7 +68,7 @@ def read_requests(path: Path) -> datasets.Dataset:
                 {"context": req["request"]["context"], "choices": [], "label": req.get("label")},
             )
             item["choices"].append(req["request"]["continuation"])
-    rows = {"context": [], "choices": [], "gold": []}
+    rows: dict[str, list] = {"context": [], "choices": [], "gold": []}
     for doc_id in sorted(items):
         item = items[doc_id]
         label = item["label"]

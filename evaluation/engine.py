@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 import torch
 from tqdm.auto import tqdm
 
-from evaluation.packing import Segment, build_batch, group_batches, pack_rows
+from evaluation.prompt_packing import Segment, build_batch, group_batches, pack_rows
 
 Progress = Callable[[int, int], None]
 

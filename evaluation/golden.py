@@ -99,13 +99,20 @@ def make_judge(cfg: EvalConfig, scorer: PackedScorer, artifacts_root: str):
     return LocalJudge(judge, PackedScorer(model, tok, show_progress=False))
 
 
+def _golden(cfg: EvalConfig) -> GoldenConfig:
+    if cfg.golden is None:
+        raise ValueError(f"{cfg.origin}: the golden evaluation needs a `golden:` section")
+    return cfg.golden
+
+
 def score_golden(
     cfg: EvalConfig, scorer: PackedScorer, limit: int | None, artifacts_root: str
 ) -> tuple[dict[str, tuple[float, float]], int, list[dict]]:
     """Metric -> (mean, stderr), item count, and per-item records (query, response, scores)."""
-    items = load_golden(cfg.golden.path, limit)
-    responses = answer(scorer, cfg.golden, [i.query for i in items])
-    per = {"exact_match": [], "token_f1": [], "rouge_l": []}
+    golden = _golden(cfg)
+    items = load_golden(golden.path, limit)
+    responses = answer(scorer, golden, [i.query for i in items])
+    per: dict[str, list[float]] = {"exact_match": [], "token_f1": [], "rouge_l": []}
     for item, resp in zip(items, responses, strict=True):
         answers = [item.expected, *item.aliases]
         per["exact_match"].append(exact_match(resp, answers))
@@ -135,5 +142,5 @@ def golden_rows(
     cfg: EvalConfig, model: str, scorer: PackedScorer, limit: int | None, artifacts_root: str
 ) -> list[ResultRow]:
     metrics, n, _ = score_golden(cfg, scorer, limit, artifacts_root)
-    task = f"golden/{Path(cfg.golden.path).stem}"
+    task = f"golden/{Path(_golden(cfg).path).stem}"
     return [ResultRow(model, task, k, v, n, se, "golden") for k, (v, se) in metrics.items()]

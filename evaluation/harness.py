@@ -31,10 +31,14 @@ _DROP = ("tag", "group", "include", "task_alias", "dataset_name", "dataset_path"
 
 
 class _QuietCustomKwargs(logging.Filter):
-    """Drops lm-eval's per-task hint about ``--metadata`` that our ``dataset_kwargs`` trigger."""
+    """Drops lm-eval's per-task hints that our task configs trigger: about ``--metadata``
+    (``dataset_kwargs``) and about metrics whose aggregation is its default (the mean)."""
+
+    HINTS = ("Custom kwargs can be passed", "aggregation is not", "higher_is_better is not")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "Custom kwargs can be passed" not in record.getMessage()
+        message = record.getMessage()
+        return not any(hint in message for hint in self.HINTS)
 
 
 logging.getLogger("lm_eval.api.task").addFilter(_QuietCustomKwargs())

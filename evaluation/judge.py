@@ -57,7 +57,10 @@ def api_key(cfg: JudgeConfig) -> str:
     if cfg.api_key_secret:
         from prefect.blocks.system import Secret
 
-        return Secret.load(cfg.api_key_secret).get()
+        secret = Secret.load(cfg.api_key_secret)
+        if not isinstance(secret, Secret):  # a coroutine: called from async code
+            raise RuntimeError("api_key: load the judge's Secret from synchronous code")
+        return str(secret.get())
     raise ValueError(
         f"judge endpoint needs an API key: set ${cfg.api_key_env} or judge.api_key_secret"
     )
@@ -81,7 +84,7 @@ class ApiJudge:
             }
         ).encode()
         request = urllib.request.Request(
-            self.cfg.base_url.rstrip("/") + "/chat/completions",
+            (self.cfg.base_url or "").rstrip("/") + "/chat/completions",
             data=body,
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
         )

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from data_pipeline import storage
-from data_pipeline.artifacts import PREFIX, ArtifactRegistry, hash_path, parse_ref
-from data_pipeline.lakehouse import TableVersion
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.artifacts import PREFIX, ArtifactRegistry, hash_path, parse_ref
+from data_pipeline.lakehouse.tables import Ref
 from training.paths import local_copy, package_models_root
 
 
@@ -25,7 +25,7 @@ class ModelRef:
 
     artifact_id: str
     path: Path
-    ref: TableVersion | None = None
+    ref: Ref | None = None
     mlflow_run_id: str | None = None
     mlflow_tracking_uri: str | None = None
 
@@ -69,11 +69,11 @@ def resolve_model(
     if registry is None:
         return ModelRef(f"path:{path}", path)
     digest = hash_path(path)  # the local copy holds exactly the remote files
-    art = next((a for a in registry.versions(name) if a.content_hash == digest), None)
-    if art is None:
+    known = next((a for a in registry.versions(name) if a.content_hash == digest), None)
+    if known is None:
         uri = manifest.get("path") or str(path)
-        art = registry.register(name, "hf_model", uri, manifest, content_hash=digest)
-    return ModelRef(str(art.ref), path, art.ref)
+        known = registry.register(name, "hf_model", uri, manifest, content_hash=digest)
+    return ModelRef(str(known.ref), path, known.ref)
 
 
 def load_model(path: str | Path, dtype: str = "float32", threads: int | None = None):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from data_pipeline.lakehouse import Lakehouse, TableVersion
+from data_pipeline.lakehouse.tables import Lakehouse, TableVersion
 from evaluation.config import PerplexityConfig
 from evaluation.engine import PackedScorer
 
@@ -101,8 +101,8 @@ def domain_perplexity(
     scored = scorer.rolling_logprob([d.text for d in docs], window=window)
     groups: dict[str, list[tuple[float, int, int]]] = {}
     for doc, (logprob, tokens) in zip(docs, scored, strict=True):
-        bits = -logprob / math.log(2)
-        groups.setdefault(doc.group, []).append((bits, len(doc.text.encode("utf-8")), tokens))
+        doc_bits = -logprob / math.log(2)
+        groups.setdefault(doc.group, []).append((doc_bits, len(doc.text.encode("utf-8")), tokens))
     out = []
     for group, items in groups.items():
         bits = [b for b, _, _ in items]

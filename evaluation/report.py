@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 from evaluation.gauntlet import GauntletReport
 
 

@@ -24,8 +24,15 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from data_pipeline.lakehouse import CommitInfo, Lakehouse, TableVersion, TableWrite
-from data_pipeline.lineage import SUCCEEDED, RunLog, RunRecord, code_version
+from data_pipeline.lakehouse.recording import recorded_run
+from data_pipeline.lakehouse.tables import (
+    CommitInfo,
+    Lakehouse,
+    Ref,
+    TableVersion,
+    TableWrite,
+    first_value,
+)
 from evaluation.gauntlet import GauntletReport
 
 EVAL_RESULTS = StructType(
@@ -106,7 +113,7 @@ def write_results(
     model_slug: str,
     config_json: str,
     config_hash: str,
-    inputs: list[TableVersion],
+    inputs: list[Ref],
     table: str = "eval_results",
     counts: dict[str, int] | None = None,
     started_at: dt.datetime | None = None,
@@ -117,24 +124,21 @@ def write_results(
     df = lakehouse.spark.createDataFrame(
         [r.as_tuple(config_hash, run_id, now) for r in rows], EVAL_RESULTS
     )
-    commit = CommitInfo(run_id, stage, config_hash, code_version(), tuple(inputs))
-    written = lakehouse.write(TableWrite(table, df, mode="append", schema=EVAL_RESULTS), commit)
-    record = RunRecord(
-        run_id=run_id,
-        stage=stage,
-        status=SUCCEEDED,
-        config_json=config_json,
+    with recorded_run(
+        lakehouse,
+        stage,
+        run_id,
+        inputs,
+        json.loads(config_json),
         config_hash=config_hash,
-        inputs=list(inputs),
-        outputs=[written],
-        counts={"rows": len(rows), **(counts or {})},
-        started_at=started_at or dt.datetime.now(dt.UTC),
-        ended_at=dt.datetime.now(dt.UTC),
-    )
-    started = record.started_at
-    started = started if started.tzinfo else started.replace(tzinfo=dt.UTC)
-    record.duration_s = (record.ended_at - started).total_seconds()
-    RunLog(lakehouse).record(record)
+        started_at=started_at,
+        announce=False,
+    ) as record:
+        commit = CommitInfo(run_id, stage, config_hash, record.code_version, tuple(inputs))
+        schema = EVAL_RESULTS
+        written = lakehouse.write(TableWrite(table, df, mode="append", schema=schema), commit)
+        record.outputs = [written]
+        record.counts = {"rows": len(rows), **(counts or {})}
     return written
 
 
@@ -143,10 +147,10 @@ def read_results(lakehouse: Lakehouse, model: str, table: str = "eval_results") 
     if not lakehouse.exists(table):
         raise FileNotFoundError(f"no {table} table under {lakehouse.root}: evaluate a model first")
     df = lakehouse.read(table).filter(F.col("model") == model)
-    latest = df.agg(F.max("created_at")).first()[0]
+    latest = first_value(df.agg(F.max("created_at")))
     if latest is None:
         raise FileNotFoundError(f"no evaluation of {model} in {table}")
-    run = df.filter(F.col("created_at") == latest).select("run_id").first()[0]
+    run = first_value(df.filter(F.col("created_at") == latest).select("run_id"))
     return [r.asDict() for r in df.filter(F.col("run_id") == run).collect()]
 
 

@@ -13,9 +13,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from data_pipeline.artifacts import ArtifactRegistry
-from data_pipeline.lakehouse import Lakehouse, TableVersion
+from data_pipeline.lakehouse.artifacts import ArtifactRegistry
+from data_pipeline.lakehouse.tables import Lakehouse, Ref, TableVersion
 from evaluation.backend import make_backend
 from evaluation.config import EvalConfig
 from evaluation.contamination import contamination_rows
@@ -39,7 +40,7 @@ class ModelEvaluation:
     report: GauntletReport | None
     domain: list[DomainResult] = field(default_factory=list)
     rows: list[ResultRow] = field(default_factory=list)
-    inputs: list[TableVersion] = field(default_factory=list)
+    inputs: list[Ref] = field(default_factory=list)
     results_version: TableVersion | None = None
     mlflow_run_id: str | None = None
 
@@ -81,7 +82,7 @@ def evaluate_model(
     hf_model, tokenizer = load_model(model.path, cfg.engine.dtype, cfg.engine.threads)
     gauntlet = load_gauntlet(cfg.gauntlet)
     specs = gauntlet.select(tasks) if tasks != [] else []
-    current = {"i": 0, "name": "", "at": 0.0}
+    current: dict[str, Any] = {"i": 0, "name": "", "at": 0.0}
 
     def batches_done(done: int, total: int) -> None:  # one report per few seconds, not per batch
         now = time.monotonic()

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from data_pipeline.config import StrictModel, load_model
+from data_pipeline.lakehouse.config import StrictModel, load_model
 
 Category = Literal[
     "world_knowledge",
@@ -26,7 +26,7 @@ Category = Literal[
 IclType = Literal["multiple_choice", "language_modeling", "generation_exact_match"]
 
 # Mosaic Eval Gauntlet v0.3: the composite is the mean of these categories' means.
-GAUNTLET_V03_CATEGORIES: tuple[str, ...] = (
+GAUNTLET_V03_CATEGORIES: tuple[Category, ...] = (
     "world_knowledge",
     "commonsense_reasoning",
     "language_understanding",

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from data_pipeline.config import ConfigError
+from data_pipeline.lakehouse.config import ConfigError
 
 DESCRIPTION = """\
 ladder: raw text -> curated corpus -> trained model -> measured verdict.
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    from data_pipeline.locks import LockTimeout
+    from data_pipeline.lakehouse.locks import LockTimeout
     from flows import terminal
 
     terminal.configure(quiet=args.quiet)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from prefect import flow
 
-from data_pipeline.names import RunId
+from data_pipeline.lakehouse.names import RunId
 from data_pipeline.project import load_project
 from data_pipeline.runner import new_run_id, preflight
 from flows.stage_tasks import stage_task
@@ -77,7 +78,7 @@ def curate_plain(
             stage,
             run_id=run_id,
             force=force,
-            progress=lambda message, fraction, s=stage: terminal.report(s, message, fraction),
+            progress=functools.partial(terminal.report, stage),
         )
         results.append(result_dict(stage, result))
         terminal.done(stage, terminal.stage_summary(results[-1]))

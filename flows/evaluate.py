@@ -13,13 +13,12 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
     create_markdown_artifact,
-    create_progress_artifact,
     create_table_artifact,
     update_progress_artifact,
 )
 
-from data_pipeline import storage
-from data_pipeline.names import RunId
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.names import RunId
 from data_pipeline.project import load_project
 from data_pipeline.runner import new_run_id, open_lakehouse
 from evaluation.compare import compare, format_table, table_records
@@ -27,6 +26,7 @@ from evaluation.config import load_eval_config
 from evaluation.report import category_chart, gauntlet_text, task_times
 from evaluation.run import evaluate_model
 from flows import terminal
+from flows.stage_tasks import new_progress_artifact
 
 DEFAULT_CONFIG = "conf/eval/eval.yaml"
 BASE_MODEL = "smollm2-135m-instruct"
@@ -50,7 +50,7 @@ def evaluate_model_task(
 ) -> dict[str, Any]:
     """Evaluate one model and publish its rows as a table artifact."""
     logger = get_run_logger()
-    progress_id = create_progress_artifact(0.0, key=_key("eval-progress", run_id[-6:]))
+    progress_id = new_progress_artifact(_key("eval-progress", run_id[-6:]))
 
     def progress(message: str, fraction: float | None) -> None:
         logger.info(message)
@@ -58,7 +58,9 @@ def evaluate_model_task(
         if fraction is not None:
             update_progress_artifact(progress_id, 100.0 * fraction)
 
-    out = evaluate_one(config, model, run_id, tasks, limit, perplexity, golden, latency, progress)
+    out = evaluate_one(
+        config, model, run_id, tasks, limit, perplexity, golden, latency, progress=progress
+    )
     terminal.done(model, f"{len(out['rows'])} result rows")
     create_table_artifact(
         key=_key("eval", out["slug"]),
@@ -80,6 +82,7 @@ def evaluate_one(
     perplexity: bool = True,
     golden: bool = False,
     latency: bool = False,
+    *,
     progress=None,
 ) -> dict[str, Any]:
     """Evaluate one model (no Prefect): its rows, results table version and report text."""

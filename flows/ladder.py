@@ -6,6 +6,7 @@ from typing import Any
 
 from prefect import flow
 
+from data_pipeline.lakehouse.names import ARTIFACT_PREFIX
 from flows.curate import curate
 from flows.evaluate import compare_models
 from flows.train import train_flow
@@ -16,7 +17,7 @@ DEFAULT_RECIPE = "conf/train/demo_cpt.yaml"
 def model_ref(train_result: dict[str, Any]) -> str:
     """The trained model as an artifact reference (its HF folder when none was registered)."""
     for ref in train_result.get("outputs", []):
-        if ref.startswith("artifact:model/"):
+        if ref.startswith(f"{ARTIFACT_PREFIX}model/"):
             return ref
     return train_result["hf_model"]
 

@@ -29,7 +29,7 @@ TRANSIENT_TEXT = (
 
 def is_transient(error: BaseException) -> bool:
     """True for errors a retry can cure (lost connections, commit races, lock waits)."""
-    from data_pipeline.config import ConfigError
+    from data_pipeline.lakehouse.config import ConfigError
 
     if isinstance(error, (ConfigError, KeyError, TypeError)):
         return False

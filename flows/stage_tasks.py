@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from prefect import get_run_logger, task
 from prefect.artifacts import (
@@ -17,6 +18,14 @@ from data_pipeline.project import load_project
 from data_pipeline.runner import StageResult, run_stage
 from flows import terminal
 from flows.retries import retry_transient
+
+
+def new_progress_artifact(key: str, description: str | None = None) -> UUID:
+    """A Prefect progress artifact at 0 %, created from synchronous code; its id."""
+    made = create_progress_artifact(0.0, key=key, description=description)
+    if not isinstance(made, UUID):  # a coroutine: only when called from async code
+        raise RuntimeError(f"progress artifact {key}: create it from synchronous code")
+    return made
 
 
 def artifact_key(stage: str) -> str:
@@ -69,9 +78,7 @@ def stage_task(
     logger = get_run_logger()
     project = load_project(config_path, overrides)
     key = artifact_key(stage)
-    progress_id = create_progress_artifact(
-        0.0, key=f"{key}-progress", description=f"{stage} progress"
-    )
+    progress_id = new_progress_artifact(f"{key}-progress", f"{stage} progress")
 
     def progress(message: str, fraction: float | None) -> None:
         logger.info("%s: %s", stage, message)

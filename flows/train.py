@@ -15,7 +15,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from data_pipeline.names import RunId
+from data_pipeline.lakehouse.names import RunId
 from training.orchestrate import run_training
 
 DEMO_RECIPE = "conf/train/demo_cpt.yaml"

@@ -32,8 +32,8 @@ def _no_leaked_prefect_api_url():
 @pytest.fixture(scope="session")
 def spark():
     """A real local[2] Spark session with Delta Lake, shared by every test."""
-    from data_pipeline.config import SparkSettings
-    from data_pipeline.spark import get_spark
+    from data_pipeline.lakehouse.config import SparkSettings
+    from data_pipeline.lakehouse.spark import get_spark
 
     settings = SparkSettings(master="local[2]", driver_memory="3g", shuffle_partitions=2)
     return get_spark(settings)

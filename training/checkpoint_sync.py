@@ -21,7 +21,7 @@ from composer.core import Callback, State
 from composer.loggers import Logger
 from composer.utils import dist
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 from training.checkpoints import CHECKPOINT_NAME, LATEST, checkpoints_by_batch, latest_confirmed
 
 log = logging.getLogger(__name__)

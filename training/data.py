@@ -1,7 +1,7 @@
 """Token sequences from MDS shards into Composer: streams, datasets, collation, dataloaders.
 
 A shard folder (a local path or an object-store URI such as ``s3://bucket/mds/corpus``; read
-through ``data_pipeline.storage``) is either one MDS stream (it holds ``index.json``, or
+through ``data_pipeline.lakehouse.storage``) is either one MDS stream (it holds ``index.json``, or
 ``<split>/index.json``) or a folder of streams, one sub-folder per source (the tokenize stage's
 layout); each becomes a ``streaming.Stream`` with its natural proportion. A mix YAML
 (``training.mix``) gives proportions and curriculum phases instead (see ``training.phases``).
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 from training.shard_index import read_index, stream_dirs
 
 IGNORE_INDEX = -100

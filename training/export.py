@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 from training.paths import complete_marker, local_copy, local_mirror
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data_pipeline.config import stable_hash
+from data_pipeline.lakehouse.config import stable_hash
 
 MAX_DOCS = 5000
 
@@ -48,7 +48,7 @@ def heldout_eval_shards(
     tokenizer's EOS."""
     from streaming import MDSWriter
 
-    from data_pipeline.tokenizer import load_fast_tokenizer, tokenizer_info
+    from data_pipeline.tokenize.tokenizer import load_fast_tokenizer, token_dtype, tokenizer_info
 
     version = version if version is not None else lakehouse.latest_version(table)
     if version is None:
@@ -72,7 +72,7 @@ def heldout_eval_shards(
     for row in rows:
         by_source.setdefault(row["source"], []).append(row["text"] or "")
     tokenizer = load_fast_tokenizer(tokenizer_dir)
-    dtype = "uint16" if info.vocab_size <= 1 << 16 else "int32"
+    dtype = token_dtype("auto", info.vocab_size)
     staging = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     manifest: dict = {"table": table, "version": version, "seq_len": seq_len, "streams": {}}

@@ -17,10 +17,11 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from composer.core import DataSpec, Evaluator
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 from training.data import (
     TokenCollator,
     count_samples,
@@ -144,7 +145,8 @@ def build_train_data(
     rows = rows_per_sample(recipe, device_batch, stored_length(recipe))
     per_device = device_batch // rows
     plan = phase_plan(recipe, recipe.total_batches(), cache, rows)
-    datasets, phases = [], []
+    datasets: list = []
+    phases: list[dict[str, Any]] = []
     for name, streams, samples in plan:
         dataset = streaming_dataset(
             streams, per_device, recipe.data.shuffle, recipe.data, epoch_size=samples

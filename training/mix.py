@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 from pydantic import Field, model_validator
 
-from data_pipeline import storage
-from data_pipeline.config import ConfigError, StrictModel, load_model, resolve_path
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.config import ConfigError, StrictModel, load_model, resolve_path
 from training.shard_index import read_index, stream_dirs
 
 MANIFEST = "manifest.json"
@@ -209,13 +209,20 @@ def build_streams(
     streams = []
     version = storage.basename(data_dir(mix))
     for info, w in _streams_of(mix, phase):
-        where = {"local": info.local}
+        remote, local = None, info.local
         if cache_dir is not None:
-            cache = Path(cache_dir) / version / info.name
-            where = {"remote": info.local, "local": str(cache)}
+            remote, local = info.local, str(Path(cache_dir) / version / info.name)
         elif storage.is_remote(info.local):
             raise ValueError(f"{info.local}: streams in an object store need a cache_dir")
-        streams.append(Stream(**where, proportion=w.proportion, repeat=w.repeat, choose=w.choose))
+        streams.append(
+            Stream(
+                remote=remote,
+                local=local,
+                proportion=w.proportion,
+                repeat=w.repeat,
+                choose=w.choose,
+            )
+        )
     return streams
 
 

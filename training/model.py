@@ -99,7 +99,7 @@ def build_hf_model(spec: ModelSpec, artifacts_root: Path | None, device: str):
         if source is not None and (source / "tokenizer.json").is_file():
             tokenizer_dir = str(source)
         elif spec.tokenizer == "default" and artifacts_root is not None:
-            from data_pipeline.tokenizer import default_tokenizer_dir
+            from data_pipeline.tokenize.tokenizer import default_tokenizer_dir
 
             tokenizer_dir = str(default_tokenizer_dir(artifacts_root))
         else:

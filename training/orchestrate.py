@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from training.launch import local_command, node_commands, run_local
-from training.records import PreparedRun, prepare, record_end, record_start
+from training.records import PreparedRun, prepare, record_outputs, recorded_training
 
 
 def launch(run: PreparedRun, gpus: int = 1) -> dict[str, Any]:
@@ -39,13 +39,9 @@ def run_training(
 ) -> dict[str, Any]:
     """Prepare, record as running, train (or resume), register outputs, record the end."""
     run = prepare(recipe, overrides, run_name, record)
-    started = record_start(run, flow_run_id)
-    try:
+    with recorded_training(run, flow_run_id) as started:
         result = launch(run, gpus)
-    except BaseException as err:
-        record_end(run, started, None, f"{type(err).__name__}: {err}")
-        raise
-    outputs = record_end(run, started, result)
+        outputs = record_outputs(run, started, result)
     return {**result, "inputs": [str(t) for t in run.inputs], "outputs": [str(t) for t in outputs]}
 
 

@@ -15,8 +15,9 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 
 SCRATCH_VARIABLE = "LADDER_SCRATCH"
 COMPLETE_SUFFIX = ".ladder-complete"
@@ -55,6 +56,10 @@ def local_copy(path: str) -> Path:
     return target
 
 
+@overload
+def package_models_root(artifacts_root: str) -> Path: ...
+@overload
+def package_models_root(artifacts_root: None) -> None: ...
 def package_models_root(artifacts_root: str | None) -> Path | None:
     """Where base models and tokenizers converted from installed packages go: the artifacts
     folder, or this machine's cache (``storage.local_cache``) when the artifacts are remote."""

@@ -83,9 +83,9 @@ def gpu_peak_table() -> dict[str, dict[str, float]]:
         raise ModuleNotFoundError("composer is not installed")
     source = Path(spec.submodule_search_locations[0]) / "callbacks" / "speed_monitor.py"
     tree = ast.parse(source.read_text(encoding="utf-8"))
-    allowed = (ast.Constant, ast.Dict, ast.Name, ast.BinOp, ast.UnaryOp, ast.Load)
-    allowed += (ast.operator, ast.unaryop)
-    constants = [
+    allowed: tuple[type[ast.AST], ...] = (ast.Constant, ast.Dict, ast.Name, ast.BinOp)
+    allowed += (ast.UnaryOp, ast.Load, ast.operator, ast.unaryop)
+    constants: list[ast.stmt] = [
         node
         for node in tree.body
         if isinstance(node, ast.Assign)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, field_validator, model_validator
 
-from data_pipeline.config import (
+from data_pipeline.lakehouse.config import (
     ConfigError,
     StrictModel,
     parse_model,
@@ -24,8 +24,8 @@ from data_pipeline.config import (
     resolve_path,
     stable_hash,
 )
+from data_pipeline.lakehouse.names import ARTIFACT_PREFIX
 
-ARTIFACT_PREFIX = "artifact:"
 TABLE_PREFIX = "table:"
 DEFAULT_BASE_MODEL = "smollm2-135m-instruct"
 _TIME = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)\s*(ba|ep|tok|sp|dur)\s*$")
@@ -309,7 +309,7 @@ class Recipe(StrictModel):
     def output_dir(self) -> str:
         """``output_root`` or ``<project artifacts>/train`` or ``./artifacts/train`` (a local
         folder or a URI)."""
-        from data_pipeline import storage
+        from data_pipeline.lakehouse import storage
 
         if self.output_root:
             return storage.absolute(self.output_root)

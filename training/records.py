@@ -10,22 +10,23 @@ Composer checkpoint), each with a manifest naming the recipe hash, the inputs an
 
 from __future__ import annotations
 
-import datetime as dt
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 from training.paths import RunPaths, local_mirror, package_models_root
 from training.recipe import ARTIFACT_PREFIX, TABLE_PREFIX, Recipe, load_recipe, save_recipe
 from training.reuse import check_same_recipe
 from training.trainer import run_paths
 
 if TYPE_CHECKING:  # Spark-backed modules load only when a run is recorded
-    from data_pipeline.artifacts import Artifact, ArtifactRegistry
-    from data_pipeline.lakehouse import Lakehouse, TableVersion
-    from data_pipeline.lineage import RunRecord
+    from data_pipeline.lakehouse.artifacts import Artifact, ArtifactRegistry
+    from data_pipeline.lakehouse.lineage import RunRecord
+    from data_pipeline.lakehouse.tables import Lakehouse, Ref
 
 STAGE = "train"
 
@@ -37,7 +38,7 @@ class PreparedRun:
     recipe: Recipe
     run_name: str
     paths: RunPaths
-    inputs: list[TableVersion] = field(default_factory=list)
+    inputs: list[Ref] = field(default_factory=list)
     lakehouse: Lakehouse | None = None
 
 
@@ -45,17 +46,17 @@ def open_project_lakehouse(recipe: Recipe) -> Lakehouse | None:
     """The lakehouse of the recipe's project (starts Spark), or None without a project."""
     if not recipe.project:
         return None
-    from data_pipeline.project import load_project
-    from data_pipeline.runner import open_lakehouse
+    from data_pipeline.lakehouse.project import read_project
+    from data_pipeline.lakehouse.tables import open_lakehouse
 
-    return open_lakehouse(load_project(recipe.project))
+    return open_lakehouse(read_project(recipe.project))
 
 
 def resolve_artifact(
     ref: str, registry: ArtifactRegistry | None, artifacts_root: str | None
-) -> tuple[str, TableVersion | None]:
+) -> tuple[str, Ref | None]:
     """(folder, pinned artifact version) of ``artifact:NAME[@V]``."""
-    from data_pipeline.artifacts import parse_ref
+    from data_pipeline.lakehouse.artifacts import parse_ref
 
     name, version = parse_ref(ref.removeprefix(ARTIFACT_PREFIX))
     if registry is not None:
@@ -73,7 +74,7 @@ def resolve_artifact(
 
 def register_base_model(registry: ArtifactRegistry, folder: Path, manifest: dict) -> Artifact:
     """Register a prepared base model once per content hash."""
-    from data_pipeline.artifacts import hash_path
+    from data_pipeline.lakehouse.artifacts import hash_path
 
     name = f"base_model/{folder.name}"
     digest = hash_path(folder)
@@ -89,7 +90,7 @@ def _tokenizer_dir(model, artifacts_root: Path) -> Path:
         return Path(model.tokenizer)
     if model.source and (Path(model.source) / "tokenizer.json").is_file():
         return Path(model.source)
-    from data_pipeline.tokenizer import default_tokenizer_dir
+    from data_pipeline.tokenize.tokenizer import default_tokenizer_dir
 
     return default_tokenizer_dir(artifacts_root)
 
@@ -125,7 +126,7 @@ def check_tokenizer(manifest: dict | None, tokenizer_dir: Path | None, vocab_siz
         and tokenizer_dir is not None
         and (tokenizer_dir / "tokenizer.json").is_file()
     ):
-        from data_pipeline.tokenizer import tokenizer_info
+        from data_pipeline.tokenize.tokenizer import tokenizer_info
 
         mine = tokenizer_info(tokenizer_dir).sha256
         if mine != info["sha256"]:
@@ -133,6 +134,89 @@ def check_tokenizer(manifest: dict | None, tokenizer_dir: Path | None, vocab_siz
                 f"the shards were tokenised with {info.get('path')} (sha256 {info['sha256'][:12]}) "
                 f"but the model's tokenizer {tokenizer_dir} differs (sha256 {mine[:12]})"
             )
+
+
+def _pin_artifacts(
+    refs: dict[str, str], registry: ArtifactRegistry | None, artifacts_root: str
+) -> tuple[dict[str, Any], list[Ref]]:
+    """``artifact:`` refs of the recipe's data -> their folders, and the pinned versions."""
+    updates: dict[str, Any] = {}
+    inputs: list[Ref] = []
+    for key, ref in refs.items():
+        if ref.startswith(ARTIFACT_PREFIX):
+            folder, pinned = resolve_artifact(ref, registry, artifacts_root)
+            updates[key.split(".", 1)[1]] = folder
+            if pinned is not None:
+                inputs.append(pinned)
+    return updates, inputs
+
+
+def _base_model(
+    model: Any, local_root: Path, registry: ArtifactRegistry | None, record: bool
+) -> tuple[Any, list[Ref]]:
+    """A known base model prepared (and registered when recorded) as the model's source."""
+    if model.from_scratch:
+        return model, []
+    from training.base_model import KNOWN_BASE_MODELS, prepare_base_model
+
+    if model.source not in KNOWN_BASE_MODELS:
+        return model, []
+    base = prepare_base_model(local_root, model.source)
+    inputs: list[Ref] = []
+    if registry is not None and record:
+        inputs.append(register_base_model(registry, base.path, base.manifest).ref)
+    pretrain = model.pretrain_tokens or base.pretrain_tokens
+    model = model.model_copy(update={"source": str(base.path), "pretrain_tokens": pretrain})
+    return model, inputs
+
+
+def _checked_tokenizer(
+    recipe: Recipe, updates: dict[str, Any], model: Any, local_root: Path
+) -> tuple[Path | None, int | None]:
+    """The run's tokenizer folder, checked against the shard set's (when the data has one), and
+    the shard set's EOS id."""
+    data = recipe.data.model_copy(update=updates)
+    manifest = shard_manifest(recipe.model_copy(update={"data": data}))
+    tokenizer: Path | None = (
+        _tokenizer_dir(model, local_root) if (model.tokenizer or model.source) else None
+    )
+    if manifest is not None:
+        from training.model import model_config
+
+        vocab = model_config(model, local_root, convert=False).vocab_size
+        check_tokenizer(manifest, tokenizer, vocab)
+    return tokenizer, ((manifest or {}).get("tokenizer") or {}).get("eos_id")
+
+
+def _heldout_tables(
+    recipe: Recipe,
+    refs: dict[str, str],
+    lakehouse: Lakehouse | None,
+    tokenizer: Callable[[], Path],
+    eos: int | None,
+    artifacts_root: str,
+) -> tuple[dict[str, Any], list[Ref]]:
+    """``table:`` refs (held-out tables) -> evaluation shard folders, and the table versions
+    (``tokenizer()`` is asked only when there is one)."""
+    from data_pipeline.lakehouse.tables import TableVersion
+
+    updates: dict[str, Any] = {}
+    inputs: list[Ref] = []
+    for key, ref in refs.items():
+        if ref.startswith(TABLE_PREFIX):
+            if lakehouse is None:
+                raise ValueError(f"{recipe.origin}: {ref} needs the recipe's project lakehouse")
+            from training.heldout_eval import heldout_eval_shards
+
+            table, version = TableVersion.parse(ref.removeprefix(TABLE_PREFIX))
+            shards, version = heldout_eval_shards(
+                lakehouse, table, version, tokenizer(), recipe.seq_len,
+                local_mirror(artifacts_root) / "mds-eval", eos_id=eos,
+            )  # fmt: skip
+            has_streams = any(shards.glob("*/index.json"))
+            updates[key.split(".", 1)[1]] = str(shards) if has_streams else None
+            inputs.append(TableVersion(table, version))
+    return updates, inputs
 
 
 def prepare(
@@ -146,107 +230,71 @@ def prepare(
     The lakehouse is opened (Spark) when the run is recorded or the recipe names artifacts or
     tables; ``record=False`` only skips writing records and registering artifacts.
     """
-    from data_pipeline.lakehouse import TableVersion
-
     recipe = load_recipe(recipe_path, overrides)
     refs = recipe.artifact_refs()
     lakehouse = open_project_lakehouse(recipe) if (record or refs) else None
     registry = None
     if lakehouse is not None:
-        from data_pipeline.artifacts import ArtifactRegistry
+        from data_pipeline.lakehouse.artifacts import ArtifactRegistry
 
         registry = ArtifactRegistry(lakehouse)
     artifacts_root = recipe.project_roots()[0] or str(Path("artifacts").resolve())
     local_root = package_models_root(artifacts_root)  # base models, tokenizers: local files
-    inputs: list[TableVersion] = []
-    updates: dict[str, Any] = {}
-    for key, ref in refs.items():
-        if ref.startswith(ARTIFACT_PREFIX):
-            folder, pinned = resolve_artifact(ref, registry, artifacts_root)
-            updates[key.split(".", 1)[1]] = folder
-            if pinned is not None:
-                inputs.append(pinned)
-    model = recipe.model
-    if not model.from_scratch:
-        from training.base_model import KNOWN_BASE_MODELS, prepare_base_model
-
-        if model.source in KNOWN_BASE_MODELS:
-            base = prepare_base_model(local_root, model.source)
-            if registry is not None and record:
-                inputs.append(register_base_model(registry, base.path, base.manifest).ref)
-            pretrain = model.pretrain_tokens or base.pretrain_tokens
-            model = model.model_copy(update={"source": str(base.path), "pretrain_tokens": pretrain})
-    data = recipe.data.model_copy(update=updates)
-    manifest = shard_manifest(recipe.model_copy(update={"data": data}))
-    tokenizer = _tokenizer_dir(model, local_root) if (model.tokenizer or model.source) else None
-    if manifest is not None:
-        from training.model import model_config
-
-        vocab = model_config(model, local_root, convert=False).vocab_size
-        check_tokenizer(manifest, tokenizer, vocab)
-    eos = ((manifest or {}).get("tokenizer") or {}).get("eos_id")
-    for key, ref in refs.items():
-        if ref.startswith(TABLE_PREFIX):
-            if lakehouse is None:
-                raise ValueError(f"{recipe.origin}: {ref} needs the recipe's project lakehouse")
-            from training.heldout_eval import heldout_eval_shards
-
-            table, version = TableVersion.parse(ref.removeprefix(TABLE_PREFIX))
-            folder, version = heldout_eval_shards(
-                lakehouse, table, version, tokenizer or _tokenizer_dir(model, local_root),
-                recipe.seq_len, local_mirror(artifacts_root) / "mds-eval", eos_id=eos,
-            )  # fmt: skip
-            has_streams = any(folder.glob("*/index.json"))
-            updates[key.split(".", 1)[1]] = str(folder) if has_streams else None
-            inputs.append(TableVersion(table, version))
-    data = recipe.data.model_copy(update=updates)
+    updates, inputs = _pin_artifacts(refs, registry, artifacts_root)
+    model, base_inputs = _base_model(recipe.model, local_root, registry, record)
+    tokenizer, eos = _checked_tokenizer(recipe, updates, model, local_root)
+    held_updates, held_inputs = _heldout_tables(
+        recipe,
+        refs,
+        lakehouse,
+        lambda: tokenizer or _tokenizer_dir(model, local_root),
+        eos,
+        artifacts_root,
+    )
+    data = recipe.data.model_copy(update={**updates, **held_updates})
     resolved = recipe.model_copy(update={"data": data, "model": model})
     name = run_name or resolved.run_name()
     paths = run_paths(resolved, name)
     check_same_recipe(paths, resolved)
     save_recipe(resolved, paths.recipe)
+    inputs = [*inputs, *base_inputs, *held_inputs]
     return PreparedRun(resolved, name, paths, inputs, lakehouse if record else None)
 
 
-def record_start(run: PreparedRun, flow_run_id: str | None = None) -> RunRecord | None:
-    """Upsert the run as running (a restart keeps its first start time)."""
+@contextmanager
+def recorded_training(
+    run: PreparedRun, flow_run_id: str | None = None
+) -> Iterator[RunRecord | None]:
+    """Record the training run around the block: running on entry (a restart keeps its first
+    start time), succeeded or failed at the end (``recording.recorded_run``). Yields None when
+    the run is not recorded (``record=False``)."""
     if run.lakehouse is None:
-        return None
-    from data_pipeline.lineage import RUNNING, RunLog, RunRecord
+        yield None
+        return
+    from data_pipeline.lakehouse.lineage import RunLog
+    from data_pipeline.lakehouse.recording import recorded_run
 
-    log = RunLog(run.lakehouse)
-    existing = log.get(run.run_name, STAGE)
-    record = RunRecord(
-        run_id=run.run_name,
-        stage=STAGE,
-        status=RUNNING,
-        flow_run_id=flow_run_id,
-        config_json=json.dumps(run.recipe.dump(), sort_keys=True),
+    existing = RunLog(run.lakehouse).get(run.run_name, STAGE)
+    with recorded_run(
+        run.lakehouse,
+        STAGE,
+        run.run_name,
+        run.inputs,
+        run.recipe.dump(),
         config_hash=run.recipe.config_hash(),
-        inputs=list(run.inputs),
-        started_at=existing.started_at if existing else dt.datetime.now(dt.UTC),
-    )
-    log.record(record)
-    return record
+        flow_run_id=flow_run_id,
+        started_at=existing.started_at if existing else None,
+    ) as record:
+        yield record
 
 
-def record_end(
-    run: PreparedRun, record: RunRecord | None, result: dict | None, error: str | None = None
-) -> list[TableVersion]:
-    """Register the model and checkpoint and mark the run succeeded (or failed)."""
+def record_outputs(run: PreparedRun, record: RunRecord | None, result: dict) -> list[Ref]:
+    """Register the model and checkpoint of a finished run; their refs become the record's
+    outputs, with its counts (batches, tokens, ...)."""
     if run.lakehouse is None or record is None:
         return []
-    from data_pipeline.artifacts import ArtifactRegistry
-    from data_pipeline.lineage import FAILED, SUCCEEDED, RunLog
+    from data_pipeline.lakehouse.artifacts import ArtifactRegistry
 
-    record.ended_at = dt.datetime.now(dt.UTC)
-    started = record.started_at
-    started = started.replace(tzinfo=dt.UTC) if started.tzinfo is None else started
-    record.duration_s = (record.ended_at - started).total_seconds()
-    if error is not None or result is None:
-        record.status, record.error = FAILED, (error or "no result")[:4000]
-        RunLog(run.lakehouse).record(record)
-        return []
     registry = ArtifactRegistry(run.lakehouse)
     manifest = {
         "recipe": run.recipe.name,
@@ -260,7 +308,7 @@ def record_end(
         "final_loss": result.get("final_loss"),
         "final_eval_loss": result.get("final_eval_loss"),
     }
-    outputs = []
+    outputs: list[Ref] = []
     if result.get("hf_model"):
         outputs.append(
             registry.register(
@@ -275,11 +323,10 @@ def record_end(
                 manifest, run_id=run.run_name, stage=STAGE,
             ).ref
         )  # fmt: skip
-    record.status, record.outputs = SUCCEEDED, outputs
+    record.outputs = outputs
     record.counts = {
         key: int(result[key] or 0)
         for key in ("batches", "tokens", "truncated_tokens", "resumed_at_batch", "parameters")
         if key in result
     }
-    RunLog(run.lakehouse).record(record)
     return outputs

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from data_pipeline import storage
-from data_pipeline.config import ConfigError
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.config import ConfigError
 
 
 class RunNameReused(ConfigError):

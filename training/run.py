@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 from training.callbacks.loss_history import read_history
 from training.checkpoint_sync import pull_latest, push, remote_latest
 from training.checkpoints import prune, remove_unconfirmed, set_aside_unconfirmed

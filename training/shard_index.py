@@ -1,5 +1,6 @@
 """Where the MDS streams of a shard folder are and what their indexes say (no torch, no
-streaming: cheap to import). Folders may be local or in an object store (``data_pipeline.storage``).
+streaming: cheap to import). Folders may be local or in an object store
+(``data_pipeline.lakehouse.storage``).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 
 
 def _index(folder: str, split: str | None) -> str:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from data_pipeline import storage
-from data_pipeline.config import stable_hash
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.config import stable_hash
 from training.paths import local_mirror
 from training.recipe import Recipe, load_recipe
 
@@ -58,7 +58,7 @@ def fine_grid(coarse: list[float], best: float, points: int) -> list[float]:
     return [float(f"{v:.3g}") for v in values if not math.isclose(v, best, rel_tol=1e-3)]
 
 
-def trial_recipe(base: Recipe, lr: float, batches: int | None, out: Path, tag: str) -> Recipe:
+def trial_recipe(base: Recipe, lr: float, batches: int | None, out: str | Path, tag: str) -> Recipe:
     """The base recipe with this trial's learning rate and length, writing under ``out``."""
     update: dict = {
         "optimizer": base.optimizer.model_copy(update={"lr": lr}),

@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 
 def run_paths(recipe: Recipe, run_name: str | None = None) -> RunPaths:
     """``<output_dir>/<run_name>``; a run name that could leave ``output_dir`` is refused."""
-    from data_pipeline import storage
-    from data_pipeline.names import check_name
+    from data_pipeline.lakehouse import storage
+    from data_pipeline.lakehouse.names import check_name
 
     name = check_name(run_name or recipe.run_name(), "run name")
     return RunPaths.at(storage.join(recipe.output_dir(), name))

@@ -18,8 +18,8 @@ OUT = REPO / "bench" / "out" / "dedup"
 
 def spark_session(cores: int = 2, shuffle_partitions: int = 8, memory: str = "6g"):
     """A local Spark session with the project's Delta jars (as the pipeline builds it)."""
-    from data_pipeline.config import SparkSettings
-    from data_pipeline.spark import get_spark
+    from data_pipeline.lakehouse.config import SparkSettings
+    from data_pipeline.lakehouse.spark import get_spark
 
     settings = SparkSettings(
         master=f"local[{cores}]",

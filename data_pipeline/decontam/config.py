@@ -15,8 +15,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from data_pipeline.config import StrictModel, stable_hash
 from data_pipeline.dedup.normalize import NormalizeConfig
+from data_pipeline.lakehouse.config import StrictModel, stable_hash
 
 
 class IndexConfig(StrictModel):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -54,7 +55,8 @@ def build_index(items: Sequence, config: IndexConfig) -> BuiltIndex:
     tokens = tokenize(pa.array([i.text for i in items], pa.large_string()), config.normalize)
     hasher = NgramHasher(tokens)
     counts = np.diff(tokens.doc_offsets)
-    parts, stats = [], {}
+    parts: list[tuple] = []
+    stats: dict[str, dict[str, int]] = {}
     for item in items:
         stats.setdefault(item.task, {"items": 0, "indexed": 0, "too_short": 0, "ngrams": 0})
         stats[item.task]["items"] += 1
@@ -80,7 +82,7 @@ def build_index(items: Sequence, config: IndexConfig) -> BuiltIndex:
 
 
 def _rows(items: Sequence, tokens, parts) -> pa.Table:
-    cols: dict[str, list] = {name: [] for name in SCHEMA.names}
+    cols: dict[str, Any] = {name: [] for name in SCHEMA.names}
     for owner, starts, h, c, length in parts:
         cols["task"] += [items[i].task for i in owner]
         cols["item_key"] += [items[i].item_key for i in owner]
@@ -139,7 +141,7 @@ class NgramIndex:
         return cls(
             rows["hash"].to_numpy().view(np.uint64),
             rows["check"].to_numpy().view(np.uint64),
-            set(rows["n_words"].to_pylist()),
+            sorted(set(rows["n_words"].to_pylist())),
         )
 
     def __getstate__(self) -> dict:

@@ -85,6 +85,8 @@ def find_hits(tokens: Tokens, index: NgramIndex) -> dict[int, list[Hit]]:
 
 def locate(text: str, doc: int, hits: list[Hit], tokens: Tokens) -> bool:
     """Fill in the character spans of ``hits``; False when the chunks do not line up."""
+    if tokens.chunk_in_doc is None or tokens.chunk_counts is None:
+        raise ValueError("locate needs tokens made with tokenize(..., chunks=True)")
     spans = chunk_spans(text)
     if len(spans) != tokens.chunk_counts[doc]:
         return False
@@ -145,7 +147,8 @@ def scan_table(table: pa.Table, index: NgramIndex, cfg: DecontamConfig) -> pa.Ta
     texts = table.column("text").combine_chunks()
     found = find_hits(tokenize(texts, cfg.index.normalize), index)
     n = table.num_rows
-    actions, reasons = [CLEAN] * n, [None] * n
+    actions = [CLEAN] * n
+    reasons: list[str | None] = [None] * n
     hits_col: list[list[dict] | None] = [None] * n
     lengths = pc.fill_null(pc.utf8_length(texts), 0).cast(pa.int64())
     if found:  # rare: only then do texts go through Python

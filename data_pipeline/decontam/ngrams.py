@@ -118,9 +118,11 @@ class NgramHasher:
         return index[index + length <= self._end]
 
     def _hash(self, which: int, starts: np.ndarray, length: int) -> np.ndarray:
-        if self._prefixes[which] is None:
-            self._prefixes[which] = _prefix(self.tokens.hashes, BASES[which], INVERSES[which])
-        g, powers = self._prefixes[which]
+        prefix = self._prefixes[which]
+        if prefix is None:
+            prefix = _prefix(self.tokens.hashes, BASES[which], INVERSES[which])
+            self._prefixes[which] = prefix
+        g, powers = prefix
         with np.errstate(over="ignore"):
             h = (g[starts + length] - g[starts]) * powers[starts + length - 1]
             return _fmix64(h + _U(length) * _U(0xC2B2AE3D27D4EB4F))

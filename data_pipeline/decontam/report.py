@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 
 
 def task_rows(stats: dict[str, dict[str, int]], found: dict[str, dict[str, int]]) -> list[dict]:

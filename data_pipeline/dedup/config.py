@@ -14,11 +14,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from data_pipeline.config import StrictModel, stable_hash
 from data_pipeline.dedup.banding import Banding, choose_banding
 from data_pipeline.dedup.normalize import NormalizeConfig
 from data_pipeline.dedup.shingles import ShingleConfig
-from data_pipeline.names import TableName
+from data_pipeline.lakehouse.config import StrictModel, stable_hash
+from data_pipeline.lakehouse.names import TableName
 
 
 class SurvivorKey(StrictModel):

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from data_pipeline.config import StrictModel
+from data_pipeline.lakehouse.config import StrictModel
 
 
 class NormalizeConfig(StrictModel):

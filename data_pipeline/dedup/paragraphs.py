@@ -19,10 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from data_pipeline.config import StrictModel
 from data_pipeline.dedup.config import SurvivorKey, _default_survivor
 from data_pipeline.dedup.normalize import NormalizeConfig, normalize
 from data_pipeline.dedup.shingles import token_hashes
+from data_pipeline.lakehouse.config import StrictModel
 
 # ASCII whitespace only, so Python's ``re`` and Arrow's RE2 split alike
 PATTERNS = {"paragraph": r"\n[ \t\r\f\v]*\n[ \t\n\r\f\v]*", "line": r"\n+"}
@@ -114,7 +114,10 @@ def apply_removals(batches: Iterator[pa.RecordBatch], config: ParagraphDedupConf
         table = pa.Table.from_batches([batch])
         texts = table.column("text").to_pylist()
         drops = table.column("drop_idx").to_pylist()
-        out, actions, reasons, removed = [], [], [], []
+        out: list[str] = []
+        actions: list[str] = []
+        reasons: list[str | None] = []
+        removed: list[int] = []
         for text, drop in zip(texts, drops, strict=True):
             if not drop:
                 out.append(text)

@@ -25,8 +25,8 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field
 
-from data_pipeline.config import StrictModel
 from data_pipeline.dedup.normalize import NormalizeConfig, Tokens, tokenize
+from data_pipeline.lakehouse.config import StrictModel
 
 M64 = (1 << 64) - 1
 K0, K1, K2 = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9

@@ -22,8 +22,8 @@ from typing import Any, ClassVar, NamedTuple
 
 from pydantic import ValidationError, create_model
 
-from data_pipeline.config import StrictModel
 from data_pipeline.filters.doc import Doc
+from data_pipeline.lakehouse.config import StrictModel
 
 
 class Drop(NamedTuple):
@@ -73,20 +73,26 @@ def register_filter(cls: type[Filter]) -> type[Filter]:
     return cls
 
 
+class FilterParams(StrictModel):
+    """Base of every filter's parameter model: ``enabled`` (default true) switches it off."""
+
+    enabled: bool = True
+
+
 @cache
-def params_model(cls: type[Filter]) -> type[StrictModel]:
+def params_model(cls: type[Filter]) -> type[FilterParams]:
     """A strict pydantic model of ``cls.__init__``'s keyword arguments, plus ``enabled``."""
     hints = typing.get_type_hints(cls.__init__, include_extras=True)
-    fields: dict[str, Any] = {"enabled": (bool, True)}
+    fields: dict[str, Any] = {}
     for name, param in inspect.signature(cls.__init__).parameters.items():
         if name == "self":
             continue
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[name] = (hints.get(name, Any), default)
-    return create_model(f"{cls.__name__}Params", __base__=StrictModel, **fields)
+    return create_model(f"{cls.__name__}Params", __base__=FilterParams, **fields)
 
 
-def validate_params(name: str, params: dict[str, Any] | None) -> StrictModel:
+def validate_params(name: str, params: dict[str, Any] | None) -> FilterParams:
     """Check ``params`` of filter ``name``; return them as a model with defaults filled in.
 
     Raises ValueError naming the unknown filter or key (with a close match when there is one).

@@ -15,7 +15,7 @@ A filter that raises drops the document with reason ``filter_error`` (counted as
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,7 +74,7 @@ class FilterChain:
         self.default = _build(spec.default)
         self.per_source = {name: _build(items) for name, items in spec.per_source.items()}
         self._ready = False
-        self._time: Counter[str] = Counter()
+        self._time: defaultdict[str, float] = defaultdict(float)  # seconds per filter, this batch
 
     def filters_for(self, source: str) -> list[Filter]:
         return self.per_source.get(source, self.default)
@@ -93,7 +93,7 @@ class FilterChain:
         ``time_ms.<filter>`` (``time_ms.langid`` for language ID), so runs report it summed.
         """
         self.setup()
-        self._time: Counter[str] = Counter()
+        self._time = defaultdict(float)
         start = time.perf_counter()
         self.identifier.annotate(docs)
         self._time["langid_model"] += time.perf_counter() - start

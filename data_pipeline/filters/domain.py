@@ -16,14 +16,14 @@ matching rule's tag counted as ``tagged.domain.<tag>``).
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
-from data_pipeline.config import StrictModel
 from data_pipeline.filters.base import Filter, Result, register_filter
 from data_pipeline.filters.bounds import Fraction
 from data_pipeline.filters.doc import Doc
+from data_pipeline.lakehouse.config import StrictModel
 
 
 class DomainRule(StrictModel):
@@ -59,7 +59,7 @@ class DomainFilter(Filter):
             else None
             for r in self.rules
         ]
-        self._model = None
+        self._model: Any = None  # the fastText model (untyped library), loaded by setup()
 
     def setup(self) -> None:
         if self.classifier and self._model is None:

@@ -18,6 +18,7 @@ Deliberate choices:
 
 from __future__ import annotations
 
+import functools
 import re
 from importlib.util import find_spec
 from pathlib import Path
@@ -43,12 +44,20 @@ def lid176_path() -> Path:
 
 def load_fasttext(path: str | Path):
     """Load a fastText model file (a local path or a URI) without the library's deprecation
-    print."""
+    print; once per Python worker while the file is unchanged (Spark reuses workers across
+    partitions; models are only read)."""
+    from data_pipeline.lakehouse import storage
+
+    local = storage.local_copy(str(path))
+    stat = Path(local).stat()
+    return _load_fasttext(local, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_fasttext(local: str, mtime_ns: int, size: int):
     from fasttext.FastText import _FastText
 
-    from data_pipeline import storage
-
-    return _FastText(model_path=storage.local_copy(str(path)))
+    return _FastText(model_path=local)
 
 
 def sample_text(text: str, max_chars: int) -> str:

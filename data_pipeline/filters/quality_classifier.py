@@ -14,10 +14,13 @@ Text is prepared by ``classifier_text`` (lower-cased tokens joined by single spa
 
 from __future__ import annotations
 
+from typing import Any
+
 from data_pipeline.filters.base import Drop, Filter, Result, register_filter
 from data_pipeline.filters.bounds import Count, Fraction
 from data_pipeline.filters.doc import Doc
 from data_pipeline.filters.words import split_words
+from data_pipeline.lakehouse.names import ARTIFACT_PREFIX
 
 
 def classifier_text(text: str, max_chars: int = 10_000) -> str:
@@ -46,12 +49,12 @@ class QualityClassifierFilter(Filter):
         self.top_fraction = top_fraction
         self.top_fraction_sample = top_fraction_sample
         self.max_chars = max_chars
-        self._model = None
+        self._model: Any = None  # the fastText model (untyped library), loaded by setup()
         self._label = f"__label__{label}"
 
     def setup(self) -> None:
         if self._model is None:
-            if self.model.startswith("artifact:"):
+            if self.model.startswith(ARTIFACT_PREFIX):
                 raise RuntimeError(f"{self.model}: artifact references are resolved by the stage")
             from data_pipeline.filters.langid import load_fasttext
 

@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from data_pipeline import storage
-from data_pipeline.artifacts import Artifact, ArtifactRegistry
 from data_pipeline.filters.quality_classifier import classifier_text
-from data_pipeline.lakehouse import Lakehouse, TableVersion
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.artifacts import Artifact, ArtifactRegistry
+from data_pipeline.lakehouse.tables import Lakehouse, TableVersion
 from data_pipeline.quality.fasttext_train import TrainParams, train_supervised
 
 POSITIVE, NEGATIVE = "hq", "lq"
@@ -179,21 +179,11 @@ def train_quality_model(
 
 
 def _record_run(lake, run_id, inputs, artifact: Artifact, manifest: dict) -> None:
-    from data_pipeline.config import stable_hash
-    from data_pipeline.lineage import SUCCEEDED, RunLog, RunRecord
+    from data_pipeline.lakehouse.recording import recorded_run
 
-    now = dt.datetime.now(dt.UTC)
-    record = RunRecord(
-        run_id=run_id,
-        stage="quality_train",
-        status=SUCCEEDED,
-        config_json=json.dumps(manifest, sort_keys=True, default=str),
-        config_hash=stable_hash(manifest),
-        inputs=list(inputs),
-        outputs=[artifact.ref],
-        counts={"train_docs": manifest["train_docs"], "heldout": manifest.get("heldout", 0)},
-        started_at=now,
-        ended_at=now,
-        duration_s=0.0,
-    )
-    RunLog(lake).record(record)
+    with recorded_run(lake, "quality_train", run_id, inputs, manifest, announce=False) as record:
+        record.outputs = [artifact.ref]
+        record.counts = {
+            "train_docs": manifest["train_docs"],
+            "heldout": manifest.get("heldout", 0),
+        }

@@ -11,14 +11,14 @@ three kinds:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 import pyarrow as pa
 
-from data_pipeline import storage
-from data_pipeline.config import SourceConfig
-from data_pipeline.storage import FileInfo
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.config import SourceConfig
+from data_pipeline.lakehouse.storage import FileInfo
 
 DOC, BAD, END = "doc", "bad", "end"
 #: ``end`` reason of a split whose good part was read and whose broken rest was quarantined.
@@ -269,36 +269,6 @@ def relative_name(path: str, pattern: str) -> str:
     cut = min((pattern.index(c) for c in storage.GLOB_CHARS if c in pattern), default=None)
     base = pattern.rstrip("/") + "/" if cut is None else pattern[: pattern.rfind("/", 0, cut) + 1]
     return path[len(base) :] if path.startswith(base) else storage.basename(path)
-
-
-def get_reader(source: SourceConfig, options: ReadOptions) -> SplitReader:
-    """The reader for ``source.format``."""
-    from data_pipeline.readers import arrow_dir, jsonl, parquet, text_dir, warc
-
-    readers: dict[str, type[SplitReader]] = {
-        "jsonl": jsonl.JsonlReader,
-        "parquet": parquet.ParquetReader,
-        "text": text_dir.TextFileReader,
-        "warc": warc.WarcReader,
-        "wet": warc.WarcReader,
-        "arrow": arrow_dir.ArrowDirReader,
-    }
-    return readers[source.format](source, options)
-
-
-def plan_splits(
-    source: SourceConfig,
-    options: ReadOptions,
-    target_bytes: int,
-    files: Iterable[FileInfo] | None = None,
-) -> list[Split]:
-    """Cut the files of ``source`` into splits of about ``target_bytes`` (no file is opened)."""
-    reader = get_reader(source, options)
-    listed = list(files) if files is not None else reader_files(source)
-    splits: list[Split] = []
-    for file in listed:
-        splits.extend(reader.plan(file, relative_name(file.path, source.path), target_bytes))
-    return splits
 
 
 def reader_files(source: SourceConfig) -> list[FileInfo]:

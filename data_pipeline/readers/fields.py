@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from data_pipeline.config import SourceConfig
+from data_pipeline.lakehouse.config import SourceConfig
 
 _MISSING = object()
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import IO, Protocol
 
 import orjson
 import pyarrow as pa
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.storage import FileInfo
 from data_pipeline.readers.base import PartlyRead, RowBuffer, Split, SplitReader
 from data_pipeline.readers.fields import map_record
-from data_pipeline.storage import FileInfo
 
 CHUNK = 1 << 20
 
@@ -34,7 +34,7 @@ def _decompressor(path: str):
     return zstandard.ZstdDecompressor().decompressobj()
 
 
-def _decoded(path: str, raw: BinaryIO) -> Iterator[bytes]:
+def _decoded(path: str, raw: IO[bytes]) -> Iterator[bytes]:
     """Decompressed chunks of ``raw`` (concatenated members/frames too), as far as they decode;
     ``TruncatedStream`` when the input ends mid-member (whatever decoded before is yielded)."""
     decoder, started = _decompressor(path), False
@@ -52,13 +52,19 @@ def _decoded(path: str, raw: BinaryIO) -> Iterator[bytes]:
         raise TruncatedStream(f"compressed stream ends at byte {raw.tell():,}, inside a member")
 
 
+class _LineSource(Protocol):
+    """What the line loop reads from: a binary file or ``_ChunkLines``."""
+
+    def readline(self, limit: int = -1, /) -> bytes: ...
+
+
 class _ChunkLines:
     """``readline`` over decoded chunks, counting the lines and bytes it has returned."""
 
     def __init__(self, chunks: Iterator[bytes]):
         self.chunks, self.buffer, self.lines, self.consumed = chunks, bytearray(), 0, 0
 
-    def readline(self, limit: int = -1) -> bytes:
+    def readline(self, limit: int = -1, /) -> bytes:
         while b"\n" not in self.buffer and (limit < 0 or len(self.buffer) < limit):
             chunk = next(self.chunks, None)
             if chunk is None:
@@ -110,7 +116,7 @@ class JsonlReader(SplitReader):
             end = None if split.end < 0 else split.end
             yield from self._lines(f, out, start, end, split.start == 0)
 
-    def _read_line(self, f: BinaryIO) -> tuple[bytes, int, bool]:
+    def _read_line(self, f: _LineSource) -> tuple[bytes, int, bool]:
         """Next line (without newline), bytes consumed, and whether it was over the limit."""
         limit = self.options.max_record_bytes
         line = f.readline(limit + 1)
@@ -125,7 +131,7 @@ class JsonlReader(SplitReader):
         return line.rstrip(b"\r\n"), consumed, False
 
     def _lines(
-        self, f: BinaryIO, out: RowBuffer, offset: int, end: int | None, count_lines: bool
+        self, f: _LineSource, out: RowBuffer, offset: int, end: int | None, count_lines: bool
     ) -> Iterator[pa.RecordBatch]:
         line_no = 0
         while end is None or offset < end:

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.storage import FileInfo
 from data_pipeline.readers.base import PartlyRead, RowBuffer, Split, SplitReader
 from data_pipeline.readers.fields import map_record
-from data_pipeline.storage import FileInfo
 
 
 def record_batches_to_rows(

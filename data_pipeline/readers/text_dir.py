@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 from data_pipeline.readers.base import RowBuffer, Split, SplitReader
 
 

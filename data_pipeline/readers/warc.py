@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pyarrow as pa
 from warcio.archiveiterator import ArchiveIterator
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 from data_pipeline.readers.base import RowBuffer, Split, SplitReader
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")

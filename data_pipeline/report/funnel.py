@@ -14,9 +14,9 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data_pipeline import storage
-from data_pipeline.lakehouse import Lakehouse
-from data_pipeline.lineage import RunLog, RunRecord
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.lineage import RunLog, RunRecord
+from data_pipeline.lakehouse.tables import ArtifactRef, Lakehouse, first_value
 
 
 @dataclass
@@ -99,7 +99,7 @@ def build_funnel(lake: Lakehouse, table: str, version: int | None = None) -> lis
         if run is None:
             break
         chain.append(stage_funnel(run, current[0]))
-        docs = [t for t in run.inputs if not t.table.startswith("artifact:")]
+        docs = [t for t in run.inputs if not isinstance(t, ArtifactRef)]
         current = (docs[0].table, docs[0].version) if docs else None
     chain.reverse()
     for step in chain:
@@ -116,7 +116,7 @@ def _chars_from_tables(lake: Lakehouse, step: StageFunnel) -> None:
         out = lake.read(step.output)
         if "text" not in out.columns or "run_id" not in out.columns:
             return
-        kept = out.filter(F.col("run_id") == step.run_id).agg(F.sum(F.length("text"))).first()[0]
+        kept = first_value(out.filter(F.col("run_id") == step.run_id).agg(F.sum(F.length("text"))))
         step.chars_kept = int(kept or 0)
         dropped = 0
         for shared, reason_col, prefix in (

@@ -24,7 +24,6 @@ from pathlib import Path
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
-from data_pipeline import storage
 from data_pipeline.decontam import report as decontam_report
 from data_pipeline.decontam.config import DecontamConfig
 from data_pipeline.decontam.match import DROPPED
@@ -36,7 +35,9 @@ from data_pipeline.decontam.scan import (
     index_frame,
     scan_docs,
 )
-from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.tables import REJECTS, ArtifactRef, TableVersion, TableWrite
+from data_pipeline.stages.conservation import verify_committed
 from data_pipeline.stages.edit_accounting import account
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
 
@@ -53,9 +54,9 @@ def _base(ctx: StageContext) -> Path | None:
     return Path(ctx.project.origin).parent if ctx.project.origin != "<memory>" else None
 
 
-def register_index(ctx: StageContext, built, table_path: str) -> TableVersion:
+def register_index(ctx: StageContext, built, table_path: str) -> ArtifactRef:
     """The index as artifact ``decontam-index``; an existing version with its digest is reused."""
-    from data_pipeline.artifacts import ArtifactRegistry
+    from data_pipeline.lakehouse.artifacts import ArtifactRegistry
 
     registry = ArtifactRegistry(ctx.lakehouse)
     for existing in reversed(registry.versions(INDEX_ARTIFACT)):
@@ -123,17 +124,7 @@ def run(ctx: StageContext) -> StageOutput:
     )
 
     def verify(written: dict[str, TableVersion]) -> None:
-        n_kept = ctx.lakehouse.read(OUTPUT, written[OUTPUT].version).count()
-        n_rej = (
-            ctx.lakehouse.read(REJECTS, written[REJECTS].version)
-            .filter(F.col("stage") == STAGE)
-            .count()
-        )
-        if (n_kept, n_rej) != (counts["kept"], counts["rejected"]):
-            raise RuntimeError(
-                f"decontaminate conservation check failed: input {counts['input']}, wrote kept "
-                f"{n_kept} and rejected {n_rej}, expected {counts['kept']} and {counts['rejected']}"
-            )
+        verify_committed(ctx.lakehouse, written, counts, OUTPUT, STAGE)
 
     return StageOutput(
         writes=[

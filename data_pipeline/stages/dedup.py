@@ -22,14 +22,14 @@ from __future__ import annotations
 import os
 
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from data_pipeline.dedup.clusters import CLUSTER_TABLE, CLUSTERS
 from data_pipeline.dedup.components import Checkpoint, local_checkpoint
 from data_pipeline.dedup.config import DedupConfig
 from data_pipeline.dedup.engine import Prior, deduplicate
 from data_pipeline.dedup.signing import SIGNATURE_TABLE, SIGNATURES
-from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite
+from data_pipeline.lakehouse.tables import REJECTS, TableVersion, TableWrite
+from data_pipeline.stages.conservation import verify_committed
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
 
 STAGE = "dedup"
@@ -46,16 +46,16 @@ def load_prior(ctx: StageContext) -> Prior:
     lake = ctx.lakehouse
     if not cfg.incremental:
         return Prior(note="incremental: off")
-    if not lake.exists(SIGNATURES):
+    sig_version = lake.latest_version(SIGNATURES) if lake.exists(SIGNATURES) else None
+    if sig_version is None:
         return Prior(note="no stored signatures")
-    sig_version = lake.latest_version(SIGNATURES)
     sigs = lake.read(SIGNATURES, sig_version)
     if _single_key(sigs, "signature_key") not in ([cfg.signature_key()], []):
         return Prior(note=f"{SIGNATURES}@{sig_version} has other settings; all recomputed")
     note = f"signatures {SIGNATURES}@{sig_version}"
-    if not lake.exists(CLUSTERS):
+    cl_version = lake.latest_version(CLUSTERS) if lake.exists(CLUSTERS) else None
+    if cl_version is None:
         return Prior(signatures=sigs, note=note + "; no stored clusters")
-    cl_version = lake.latest_version(CLUSTERS)
     stored = lake.read(CLUSTERS, cl_version)
     same_run = lake.commit_metadata(SIGNATURES, sig_version).get("run_id") == lake.commit_metadata(
         CLUSTERS, cl_version
@@ -72,7 +72,8 @@ def load_prior(ctx: StageContext) -> Prior:
 def _checkpointer(ctx: StageContext) -> Checkpoint:
     mode = ctx.config.checkpoint
     if mode == "auto":
-        mode = "local" if ctx.spark.sparkContext.master.startswith("local") else "reliable"
+        master = ctx.spark.sparkContext.master or ""
+        mode = "local" if master.startswith("local") else "reliable"
     if mode == "local":
         return local_checkpoint
     sc = ctx.spark.sparkContext
@@ -110,14 +111,7 @@ def run(ctx: StageContext) -> StageOutput:
     counts = result.counts
 
     def verify(written: dict[str, TableVersion]) -> None:
-        kept = ctx.lakehouse.read(OUTPUT, written[OUTPUT].version).count()
-        rejects = ctx.lakehouse.read(REJECTS, written[REJECTS].version)
-        rejected = rejects.filter(F.col("stage") == STAGE).count()
-        if kept != counts["kept"] or rejected != counts["rejected"]:
-            raise RuntimeError(
-                f"dedup conservation check failed: input {counts['input']}, wrote kept {kept} "
-                f"and rejected {rejected}, expected {counts['kept']} and {counts['rejected']}"
-            )
+        verify_committed(ctx.lakehouse, written, counts, OUTPUT, STAGE)
 
     return StageOutput(
         writes=[

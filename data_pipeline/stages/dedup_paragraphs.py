@@ -28,7 +28,8 @@ from data_pipeline.dedup.paragraphs import (
     apply_removals,
     piece_hashes,
 )
-from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite
+from data_pipeline.lakehouse.tables import REJECTS, TableVersion, TableWrite, first_value
+from data_pipeline.stages.conservation import verify_committed
 from data_pipeline.stages.edit_accounting import account
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
 
@@ -112,7 +113,7 @@ def run(ctx: StageContext) -> StageOutput:
     counts = account(annotated, STAGE, "para_action", "para_reason", "paragraphs.docs_")
     counts["paragraphs.hashed"] = persisted[1].count()
     counts["paragraphs.repeated_groups"] = groups.count()
-    counts["paragraphs.removed"] = int(annotated.agg(F.sum("paras_removed")).first()[0] or 0)
+    counts["paragraphs.removed"] = int(first_value(annotated.agg(F.sum("paras_removed"))) or 0)
     ctx.progress(
         f"{counts['paragraphs.removed']} repeated paragraphs removed, "
         f"{counts['rejected']} documents left too short",
@@ -144,18 +145,7 @@ def run(ctx: StageContext) -> StageOutput:
     }
 
     def verify(written: dict[str, TableVersion]) -> None:
-        n_kept = ctx.lakehouse.read(OUTPUT, written[OUTPUT].version).count()
-        n_rej = (
-            ctx.lakehouse.read(REJECTS, written[REJECTS].version)
-            .filter(F.col("stage") == STAGE)
-            .count()
-        )
-        if (n_kept, n_rej) != (counts["kept"], counts["rejected"]):
-            raise RuntimeError(
-                f"dedup_paragraphs conservation check failed: input {counts['input']}, wrote "
-                f"kept {n_kept} and rejected {n_rej}, expected {counts['kept']} and "
-                f"{counts['rejected']}"
-            )
+        verify_committed(ctx.lakehouse, written, counts, OUTPUT, STAGE)
 
     return StageOutput(
         writes=[

@@ -28,10 +28,12 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
 
-from data_pipeline import schemas, storage
-from data_pipeline.artifacts import ArtifactRegistry, parse_ref
 from data_pipeline.filters.chain import ADDED_FIELDS, arrow_mapper
-from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite
+from data_pipeline.lakehouse import schemas, storage
+from data_pipeline.lakehouse.artifacts import ArtifactRegistry, parse_ref
+from data_pipeline.lakehouse.names import ARTIFACT_PREFIX
+from data_pipeline.lakehouse.spark import spread
+from data_pipeline.lakehouse.tables import REJECTS, TableVersion, TableWrite
 from data_pipeline.progress import track_progress
 from data_pipeline.report.funnel import funnel_from_counts, render_chart
 from data_pipeline.report.stage import filter_markdown
@@ -53,9 +55,9 @@ FILTERED_DOCS = StructType(
 )
 
 
-def _input(ctx: StageContext) -> DataFrame:
+def filter_input(ctx: StageContext) -> DataFrame:
     cfg: FilterConfig = ctx.config
-    df = ctx.read(cfg.input)
+    df = ctx.read(cfg.input_table)
     if cfg.sources is not None:
         df = df.filter(F.col("source").isin(cfg.sources))
     return df
@@ -68,7 +70,7 @@ def resolve_models(ctx: StageContext) -> dict[str, dict[str, Any]]:
     for item in cfg.all_items():
         for key in ("model", "classifier"):
             ref = item.params.get(key)
-            if isinstance(ref, str) and ref.startswith("artifact:"):
+            if isinstance(ref, str) and ref.startswith(ARTIFACT_PREFIX):
                 name, version = parse_ref(ref)
                 artifact = ArtifactRegistry(ctx.lakehouse).get(name, version)
                 out.setdefault(item.name, {})[key] = artifact.uri
@@ -92,7 +94,7 @@ def chain_spec(ctx: StageContext, df: DataFrame | None = None):
             }
         )
         docs = sample_docs(
-            df if df is not None else _input(ctx), quality.params["top_fraction_sample"]
+            df if df is not None else filter_input(ctx), quality.params["top_fraction_sample"]
         )
         threshold = estimate_quality_threshold(probe, docs, quality.params["top_fraction"])
         resolved.setdefault("quality_classifier", {}).update(
@@ -109,12 +111,16 @@ def config_view(ctx: StageContext) -> dict:
 
 def run(ctx: StageContext) -> StageOutput:
     cfg: FilterConfig = ctx.config
-    df = _input(ctx)
+    df = filter_input(ctx)
     sources = sorted(r["source"] for r in df.select("source").distinct().collect())
     spec = chain_spec(ctx, df)
     added = from_arrow_schema(pa.schema(ADDED_FIELDS))
     out_schema = StructType([*df.schema.fields, *added.fields])
-    annotated = df.mapInArrow(arrow_mapper(spec), out_schema).persist(StorageLevel.MEMORY_AND_DISK)
+    annotated = (
+        spread(df)  # a few input files must not leave cores idle
+        .mapInArrow(arrow_mapper(spec), out_schema)
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
     with track_progress(ctx.spark, "filter", ctx.progress, len(sources), unit="sources"):
         counts = account(annotated, sources)
     kept = annotated.filter(F.col("reason").isNull()).select(
@@ -136,10 +142,11 @@ def run(ctx: StageContext) -> StageOutput:
         F.lit(ctx.run_id).alias("run_id"),
     )
     names = ", ".join(f"'{s}'" for s in sources) or "''"
-    report = {"counts": counts, "sources": sources, "chain": _chain_view(spec)}
+    report: dict[str, Any] = {"counts": counts, "sources": sources, "chain": _chain_view(spec)}
+    examples = _examples(annotated, cfg.examples_per_reason) if cfg.examples_per_reason else []
     if cfg.examples_per_reason:
-        report["examples"] = _examples(annotated, cfg.examples_per_reason)
-    report["markdown"] = filter_markdown(counts, report.get("examples", []))
+        report["examples"] = examples
+    report["markdown"] = filter_markdown(counts, examples)
     chart = storage.join(ctx.project.artifacts, "runs", ctx.run_id, "filter_funnel.png")
     step = funnel_from_counts(STAGE, ctx.run_id, cfg.output, counts)
     report["files"] = [render_chart([step], chart, f"filter run {ctx.run_id}")]
@@ -203,7 +210,7 @@ SPEC = register_stage(
         name=STAGE,
         config_model=FilterConfig,
         run=run,
-        inputs=lambda cfg: (cfg.input,),
+        inputs=lambda cfg: (cfg.input_table,),
         outputs=("filtered_docs", REJECTS),
         description="language ID, heuristic rules, quality, safety and PII; drops to rejects",
         config_view=config_view,

@@ -2,7 +2,7 @@
 
 Example (``conf/stages/filter.yaml``)::
 
-    input: ingested_docs
+    input_table: ingested_docs
     language_id: {max_chars: 2000}
     filters:                     # default list, in order, for every source
       - langid: {languages: [en, de, fr, es, nl], min_score: 0.65}
@@ -21,11 +21,11 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from data_pipeline.config import StrictModel
 from data_pipeline.filters import FILTERS  # noqa: F401 - registers the built-in filters
 from data_pipeline.filters.base import validate_params
 from data_pipeline.filters.chain import ChainSpec
-from data_pipeline.names import TableName
+from data_pipeline.lakehouse.config import StrictModel
+from data_pipeline.lakehouse.names import TableName
 
 #: The published pipeline: FineWeb's order of language ID and heuristics, then safety and PII.
 DEFAULT_FILTERS: list[Any] = [
@@ -85,7 +85,7 @@ class LanguageIdConfig(StrictModel):
 class FilterConfig(StrictModel):
     """Settings of the filter stage. ``sources``: subset to process (all when unset)."""
 
-    input: TableName = "ingested_docs"
+    input_table: TableName = "ingested_docs"
     output: TableName = "filtered_docs"
     sources: list[str] | None = None
     language_id: LanguageIdConfig = Field(default_factory=LanguageIdConfig)

@@ -1,8 +1,9 @@
 """Running the filter chain on a sample on the driver: explain mode and top-fraction thresholds.
 
-Nothing here writes anything. ``explain`` reads a reproducible sample of the input table
-(seeded), runs exactly the chain the stage would run, and returns counts per filter and reason
-plus a few example documents per reason.
+Nothing here writes anything. ``sample_docs`` draws a reproducible sample of a table (seeded);
+``explain_docs`` runs exactly the chain the stage would run on it and returns counts per filter
+and reason plus a few example documents per reason (``data_pipeline.explain`` wires it to a
+project).
 """
 
 from __future__ import annotations
@@ -101,9 +102,9 @@ def explain_docs(spec: ChainSpec, docs: list[Doc], examples: int = 3) -> Explana
         per["kept" if verdict.kept else "rejected"] += 1
         out.by_lang[doc.lang] += 1
         out.events.update(doc.events)
-        if verdict.kept:
+        if verdict.reason is None:  # kept
             continue
-        key = (verdict.filter, verdict.reason)
+        key = (verdict.filter or "", verdict.reason)
         out.by_reason[key] += 1
         shown = out.examples.setdefault(key, [])
         if len(shown) < examples:
@@ -117,41 +118,3 @@ def explain_docs(spec: ChainSpec, docs: list[Doc], examples: int = 3) -> Explana
                 }
             )
     return out
-
-
-def explain(
-    project, sample: int = 2000, inputs: dict[str, int] | None = None, examples: int = 3
-) -> Explanation:
-    """Explain mode of the filter stage: the configured chain on a sample; writes nothing.
-
-    ``inputs`` pins the input table version (``{table: version}``; latest by default).
-    """
-    import datetime as dt
-
-    from data_pipeline.runner import open_lakehouse, resolve_inputs
-    from data_pipeline.stages.filter import _input, chain_spec
-    from data_pipeline.stages.registry import StageContext
-
-    config = project.stage_config("filter")
-    lake = open_lakehouse(project)
-    ctx = StageContext(
-        spark=lake.spark,
-        lakehouse=lake,
-        project=project,
-        config=config,
-        run_id="explain",
-        started_at=dt.datetime.now(dt.UTC),
-        inputs=resolve_inputs(lake, (config.input,), inputs),
-    )
-    df = _input(ctx)
-    docs = sample_docs(df, sample)
-    return explain_docs(chain_spec(ctx, df), docs, examples)
-
-
-def explain_stage(config_path: str, stage: str, sample: int, inputs: dict[str, int] | None) -> str:
-    """``ladder stage NAME CONFIG --explain``: the plain-text explanation (filter stage only)."""
-    from data_pipeline.project import load_project
-
-    if stage != "filter":
-        raise ValueError(f"--explain is available for the filter stage, not {stage!r}")
-    return explain(load_project(config_path), sample, inputs or None).format()

@@ -23,9 +23,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
-from data_pipeline import schemas
-from data_pipeline.config import ConfigError, SourceConfig, StrictModel
-from data_pipeline.lakehouse import QUARANTINE, TableVersion, TableWrite
+from data_pipeline.lakehouse import schemas
+from data_pipeline.lakehouse.config import ConfigError, SourceConfig, StrictModel
+from data_pipeline.lakehouse.tables import QUARANTINE, TableVersion, TableWrite
 from data_pipeline.progress import track_progress
 from data_pipeline.readers import RAW_SCHEMA, get_reader, plan_splits
 from data_pipeline.readers.base import (

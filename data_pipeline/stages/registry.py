@@ -1,18 +1,25 @@
-"""The stage registry: each stage declares its config model, inputs and run function."""
+"""The stage registry: each stage declares its config model, inputs and run function.
+
+Stage modules register themselves (``register_stage``) when imported; the package
+``data_pipeline.stages`` imports the built-in ones. The registry imports no stage: it parses a
+project's stage sections (``stage_config``, ``check_stages``) for whatever is registered.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pyspark.sql import DataFrame, SparkSession
 
-from data_pipeline.config import ConfigError, StrictModel
-from data_pipeline.lakehouse import Lakehouse, TableVersion, TableWrite
+from data_pipeline.lakehouse.config import ConfigError, StrictModel, parse_model
+from data_pipeline.lakehouse.project import ProjectConfig
+from data_pipeline.lakehouse.tables import Lakehouse, Ref, TableVersion, TableWrite
 
 ProgressFn = Callable[[str, float | None], None]
+C = TypeVar("C", bound=StrictModel)
 
 
 def _no_progress(message: str, fraction: float | None) -> None:
@@ -20,13 +27,13 @@ def _no_progress(message: str, fraction: float | None) -> None:
 
 
 @dataclass
-class StageContext:
+class StageContext(Generic[C]):
     """What a stage function gets: Spark, the lakehouse, its typed config and pinned inputs."""
 
     spark: SparkSession
     lakehouse: Lakehouse
-    project: Any
-    config: Any
+    project: ProjectConfig
+    config: C
     run_id: str
     started_at: dt.datetime
     inputs: dict[str, TableVersion] = field(default_factory=dict)
@@ -56,7 +63,7 @@ class StageOutput:
     report: dict[str, Any] = field(default_factory=dict)
     verify: Callable[[dict[str, TableVersion]], None] | None = None
     persisted: list[DataFrame] = field(default_factory=list)
-    artifacts: list[TableVersion] = field(default_factory=list)
+    artifacts: list[Ref] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,7 @@ class StageSpec:
     description: str = ""
     config_view: Callable[[StageContext], dict] | None = None
     fingerprint: Callable[[StageContext], Any] | None = None
-    preflight: Callable[[Any, Any], None] | None = None
+    preflight: Callable[[ProjectConfig, Any], None] | None = None
 
     def input_tables(self, config: Any) -> tuple[str, ...]:
         """Tables this stage reads; a callable ``inputs`` derives them from the config."""
@@ -93,8 +100,25 @@ def register_stage(spec: StageSpec) -> StageSpec:
 
 
 def get_stage(name: str) -> StageSpec:
-    from data_pipeline import stages  # noqa: F401 - importing registers the built-in stages
-
+    """The registered stage ``name`` (``ConfigError`` naming the known ones otherwise)."""
     if name not in STAGES:
         raise ConfigError(f"unknown stage {name!r}; known stages: {sorted(STAGES)}")
     return STAGES[name]
+
+
+def stage_config(project: ProjectConfig, stage: str) -> Any:
+    """The typed config of ``stage`` (its section of ``stages:``, defaults filled in)."""
+    spec = get_stage(stage)
+    origin = project.stage_files.get(stage) or f"{project.origin}: stages.{stage}"
+    return parse_model(spec.config_model, project.stages.get(stage, {}), origin)
+
+
+def check_stages(project: ProjectConfig) -> None:
+    """Every stage the project names is registered and its section parses (``ConfigError``)."""
+    for name in list(project.stages) + project.pipeline:
+        if name not in STAGES:
+            raise ConfigError(
+                f"{project.origin}: unknown stage {name!r}; known stages: {sorted(STAGES)}"
+            )
+    for name in project.stages:
+        stage_config(project, name)

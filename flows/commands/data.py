@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from data_pipeline.names import arg_type
+from data_pipeline.lakehouse.names import arg_type
 from flows.prefect_server import add_prefect_flag
 
 DEFAULT_CONFIG = "conf/pipeline.yaml"
@@ -17,7 +17,7 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
 
 
 def _parse_inputs(values: list[str] | None) -> dict[str, int]:
-    from data_pipeline.lakehouse import TableVersion
+    from data_pipeline.lakehouse.tables import TableVersion
 
     inputs = {}
     for ref in values or []:
@@ -65,7 +65,7 @@ def cmd_stage(args: argparse.Namespace) -> int:
     inputs = _parse_inputs(args.input)
     _preflight(args.config, [args.name])
     if args.explain:
-        from data_pipeline.stages.filter_sample import explain_stage
+        from data_pipeline.explain import explain_stage
 
         print(explain_stage(args.config, args.name, args.sample, inputs))
         return 0
@@ -113,8 +113,8 @@ def cmd_stage(args: argparse.Namespace) -> int:
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
-    from data_pipeline.lakehouse import TableVersion
-    from data_pipeline.lineage import format_lineage, lineage
+    from data_pipeline.lakehouse.lineage import format_lineage, lineage
+    from data_pipeline.lakehouse.tables import TableVersion
     from data_pipeline.project import load_project
     from data_pipeline.runner import open_lakehouse
 

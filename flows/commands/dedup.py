@@ -35,7 +35,7 @@ def cmd_why(args: argparse.Namespace) -> int:
     from pyspark.sql import functions as F
 
     from data_pipeline.dedup.clusters import CLUSTERS
-    from data_pipeline.lakehouse import REJECTS
+    from data_pipeline.lakehouse.tables import REJECTS
     from data_pipeline.project import load_project
     from data_pipeline.runner import open_lakehouse
 

@@ -32,7 +32,7 @@ def cmd_quality_train(args: argparse.Namespace) -> int:
         run_id=new_run_id(),
     )
     m = artifact.manifest
-    print(f"artifact:{artifact.name}@{artifact.version}  {artifact.uri}")
+    print(f"{artifact.ref}  {artifact.uri}")
     print(
         f"  positives {m['positives']['docs']} ({m['positives']['source']}), negatives "
         f"{m['negatives']['docs']} ({m['negatives']['source']}), trained on {m['train_docs']}"
@@ -47,7 +47,7 @@ def cmd_quality_train(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from data_pipeline.lakehouse import TableVersion
+    from data_pipeline.lakehouse.tables import TableVersion
     from data_pipeline.project import load_project
     from data_pipeline.report.funnel import build_funnel, render_chart, render_markdown
     from data_pipeline.runner import open_lakehouse

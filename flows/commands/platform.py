@@ -22,11 +22,11 @@ def cmd_cluster(action: str | None) -> int:
     elif action == "down":
         print("stopped" if cluster.down(".") else "no cluster recorded here")
     elif action == "env":
-        info = cluster.load(".")
-        if info is None:
+        recorded = cluster.load(".")
+        if recorded is None:
             print("no cluster recorded here: run `ladder platform cluster up`")
             return 1
-        for key, value in cluster.env(info).items():
+        for key, value in cluster.env(recorded).items():
             print(f"export {key}={shlex.quote(value)}")
     else:
         state = cluster.status(".")
@@ -49,11 +49,12 @@ def cmd_platform(args: argparse.Namespace) -> int:
     elif args.action == "down":
         print("stopped" if platform.down(".") else "no platform recorded here")
     else:
-        info = platform.load(".")
+        loaded = platform.load(".")
         print(
             "not running"
-            if info is None
-            else f"server pid {info.server_pid}, worker pid {info.worker_pid}, UI {info.ui_url}"
+            if loaded is None
+            else f"server pid {loaded.server_pid}, worker pid {loaded.worker_pid}, "
+            f"UI {loaded.ui_url}"
         )
     return 0
 

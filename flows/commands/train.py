@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from data_pipeline.names import arg_type
+from data_pipeline.lakehouse.names import arg_type
 from flows.prefect_server import add_prefect_flag
 
 

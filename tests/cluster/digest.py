@@ -36,12 +36,12 @@ def _rows_digest(df) -> tuple[int, str]:
 
 
 def main(config: str, out: str) -> None:
-    from data_pipeline import storage
-    from data_pipeline.artifacts import ArtifactRegistry
-    from data_pipeline.lineage import RunLog
-    from data_pipeline.mds_sets import read_manifest
+    from data_pipeline.lakehouse import storage
+    from data_pipeline.lakehouse.artifacts import ArtifactRegistry
+    from data_pipeline.lakehouse.lineage import RunLog
     from data_pipeline.project import load_project
     from data_pipeline.runner import open_lakehouse
+    from data_pipeline.tokenize.mds_sets import read_manifest
 
     project = load_project(config)
     lake = open_lakehouse(project)

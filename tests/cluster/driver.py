@@ -26,8 +26,8 @@ import boto3
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from data_pipeline.config import SparkSettings
-from data_pipeline.spark import get_spark
+from data_pipeline.lakehouse.config import SparkSettings
+from data_pipeline.lakehouse.spark import get_spark
 
 WAIT_FOR_EXECUTORS = {
     "spark.scheduler.minRegisteredResourcesRatio": "1.0",

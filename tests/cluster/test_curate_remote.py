@@ -15,7 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from data_pipeline import samples, storage
+from data_pipeline import samples
+from data_pipeline.lakehouse import storage
 from flows import cluster
 
 pytestmark = pytest.mark.cluster

@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from data_pipeline import storage
-from data_pipeline.config import SourceConfig
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.config import SourceConfig
 from data_pipeline.readers import get_reader, plan_splits
 from data_pipeline.readers.base import BAD, DOC, END, ReadOptions
 from flows import cluster

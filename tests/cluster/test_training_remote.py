@@ -21,7 +21,7 @@ import psutil
 import pytest
 import torch
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 from tests.training.conftest import BATCHES, SEQ, recipe_dict, write_recipe
 from tests.training.shards import write_shard_set
 from training.callbacks.loss_history import read_history
@@ -206,18 +206,19 @@ def test_bad_remote_input_is_a_clear_error_naming_the_uri(store, tmp_path):
 
 def test_registered_model_and_checkpoint_name_their_remote_uris(runs, spark, store):
     """Recording the run registers the bucket URIs (hashed there); lineage shows them."""
-    from data_pipeline.artifacts import ArtifactRegistry
-    from data_pipeline.lakehouse import Lakehouse
-    from data_pipeline.lineage import RunLog, format_lineage, lineage
+    from data_pipeline.lakehouse.artifacts import ArtifactRegistry
+    from data_pipeline.lakehouse.lineage import RunLog, format_lineage, lineage
+    from data_pipeline.lakehouse.tables import Lakehouse
     from training.paths import RunPaths
     from training.recipe import load_recipe
-    from training.records import PreparedRun, record_end, record_start
+    from training.records import PreparedRun, record_outputs, recorded_training
 
     lakehouse = Lakehouse(str(runs.tmp / "lakehouse"), spark)
     recipe = load_recipe(runs.tmp / "tiny.yaml")
     name = runs.result["run_name"]
     run = PreparedRun(recipe, name, RunPaths.at(runs.root), [], lakehouse)
-    outputs = record_end(run, record_start(run), runs.result)
+    with recorded_training(run) as record:
+        outputs = record_outputs(run, record, runs.result)
     assert [str(t) for t in outputs] == [
         f"artifact:model/{name}@1",
         f"artifact:checkpoint/{name}@1",

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from data_pipeline.config import ConfigError
+from data_pipeline.lakehouse.config import ConfigError
 from data_pipeline.project import load_project
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from delta.tables import DeltaTable
 
-from data_pipeline.lakehouse import CommitInfo, Lakehouse, TableWrite
+from data_pipeline.lakehouse.tables import CommitInfo, Lakehouse, TableWrite
 
 
 def _commit(run_id: str) -> CommitInfo:
@@ -49,8 +49,42 @@ def test_empty_files_of_a_killed_writer_are_removed_at_the_next_write(tmp_path, 
 def test_a_table_name_that_leaves_the_root_is_refused(tmp_path, spark):
     import pytest
 
-    from data_pipeline.names import InvalidName
+    from data_pipeline.lakehouse.names import InvalidName
 
     lake = Lakehouse(str(tmp_path / "lake"), spark)
     with pytest.raises(InvalidName, match=r"table name '\.\./x'"):
         lake.path("../x")
+
+
+def test_added_rows_count_only_the_runs_new_rows_not_rewritten_ones(tmp_path, spark):
+    """A replaceWhere on a data column rewrites files to keep other rows: those do not count."""
+    lake = Lakehouse(str(tmp_path / "lake"), spark)
+    schema = "stage string, source string, run_id string, n int"
+    old = [("f", s, "r1", i) for s in ("a", "b", "c") for i in range(3)]
+    first = lake.write(
+        TableWrite("t", spark.createDataFrame(old, schema).coalesce(1), partition_by=("stage",)),
+        _commit("r1"),
+    )
+    assert lake.added_rows(first, "r1") == {"": 9}
+    new = [("f", s, "r2", i) for s in ("a", "b") for i in range(2)]
+    second = lake.write(
+        TableWrite(
+            "t",
+            spark.createDataFrame(new, schema),
+            replace_where="stage = 'f' AND source IN ('a', 'b')",
+        ),
+        _commit("r2"),
+    )
+    # the 3 rows of source c were copied into a new file: not r2's
+    assert lake.added_rows(second, "r2") == {"": 4}
+    assert lake.read("t").count() == 7
+    by_source = lake.added_rows(
+        lake.write(
+            TableWrite("u", spark.createDataFrame(new, schema), partition_by=("source",)),
+            _commit("r2"),
+        ),
+        "r2",
+        by="source",
+    )
+    assert by_source == {"a": 2, "b": 2}
+    assert lake.added_rows(second, "x" * 33) is None  # longer than Delta's string statistics

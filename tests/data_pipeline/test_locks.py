@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from data_pipeline.locks import LockTimeout, exclusive
+from data_pipeline.lakehouse.locks import LockTimeout, exclusive
 
 
 def _hold(root: str, seconds: float, ready) -> None:

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from data_pipeline.names import (
+from data_pipeline.lakehouse.names import (
     InvalidName,
     arg_type,
     check_artifact_name,
@@ -50,7 +50,7 @@ def test_within_refuses_paths_that_leave_their_root(tmp_path):
 
 
 def test_shard_version_folder_refuses_an_escaping_run_id(tmp_path):
-    from data_pipeline.mds_sets import set_root, version_dir
+    from data_pipeline.tokenize.mds_sets import set_root, version_dir
 
     root = set_root(tmp_path, "corpus")
     assert version_dir(root, "20261202T010000Z-abc") == f"{root}/v20261202T010000Z-abc"
@@ -74,7 +74,7 @@ def test_training_run_folder_refuses_an_escaping_run_name(tmp_path):
 def test_partial_shard_folders_of_killed_runs_are_removed(tmp_path):
     from pathlib import Path
 
-    from data_pipeline.mds_sets import MANIFEST, fresh_version_dir, set_root
+    from data_pipeline.tokenize.mds_sets import MANIFEST, fresh_version_dir, set_root
 
     root = Path(set_root(tmp_path, "corpus"))
     (root / "vdone" / "text").mkdir(parents=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from data_pipeline.spark import S3A, s3_endpoint, s3a_conf
+from data_pipeline.lakehouse.spark import S3A, s3_endpoint, s3a_conf
 
 SECRETS = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s3cr3t-value"}
 

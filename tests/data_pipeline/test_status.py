@@ -6,8 +6,8 @@ import os
 
 import yaml
 
-from data_pipeline.lakehouse import CommitInfo, Lakehouse, TableVersion, TableWrite
-from data_pipeline.lineage import RunLog, RunRecord
+from data_pipeline.lakehouse.lineage import RunLog, RunRecord
+from data_pipeline.lakehouse.tables import CommitInfo, Lakehouse, TableVersion, TableWrite
 from data_pipeline.status import collect_status, format_status, quick_status
 
 

@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 
 
 def test_list_files_globs_folders_and_hides_dot_and_underscore_files(tmp_path):

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from data_pipeline import schemas
-from data_pipeline.lakehouse import Lakehouse, TableVersion
-from data_pipeline.lineage import SUCCEEDED, RunLog, RunRecord
+from data_pipeline.lakehouse import schemas
+from data_pipeline.lakehouse.lineage import SUCCEEDED, RunLog, RunRecord
+from data_pipeline.lakehouse.tables import ArtifactRef, Lakehouse, TableVersion
 from evaluation.compare import compare, format_table
 from evaluation.contamination import contamination_rows, training_tables
 from evaluation.gauntlet import TaskResult
@@ -16,13 +16,13 @@ from evaluation.items import task_items
 from evaluation.specs import load_gauntlet
 from tests.corpus import texts
 
-MODEL = TableVersion("artifact:model/run-1", 1)
+MODEL = ArtifactRef("model/run-1", 1)
 
 
 def _lineage(lake: Lakehouse, docs: TableVersion) -> None:
     log = RunLog(lake)
     now = dt.datetime.now(dt.UTC)
-    shards = TableVersion("artifact:mds-corpus", 1)
+    shards = ArtifactRef("mds-corpus", 1)
     for run_id, stage, inputs, outputs in (
         ("r-tok", "tokenize", [docs], [shards]),
         ("r-train", "train", [shards], [MODEL]),

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from evaluation.engine import PackedScorer, bits_per_byte, cut_at_stops
-from evaluation.packing import Segment, pack_rows
+from evaluation.prompt_packing import Segment, pack_rows
 from tests.evaluation.conftest import make_tiny_llama
 
 

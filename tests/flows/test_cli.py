@@ -55,7 +55,7 @@ def test_an_escaping_run_id_is_refused_before_anything_is_touched(tmp_path, caps
 
 
 def test_an_escaping_run_id_is_refused_by_run_stage(tmp_path):
-    from data_pipeline.names import InvalidName
+    from data_pipeline.lakehouse.names import InvalidName
     from data_pipeline.project import ProjectConfig
     from data_pipeline.runner import run_stage
 
@@ -68,7 +68,7 @@ def test_an_escaping_run_id_is_refused_by_run_stage(tmp_path):
 def test_a_table_name_that_leaves_the_lakehouse_is_refused_when_the_config_is_read(tmp_path):
     import yaml
 
-    from data_pipeline.config import ConfigError
+    from data_pipeline.lakehouse.config import ConfigError
     from data_pipeline.project import load_project
 
     path = tmp_path / "p.yaml"
@@ -109,7 +109,7 @@ def test_a_missing_source_file_is_one_line_naming_the_config_before_spark(
 
 
 def test_lock_timeout_is_one_line_naming_the_real_setting(tmp_path, capsys, monkeypatch):
-    from data_pipeline.locks import LockTimeout
+    from data_pipeline.lakehouse.locks import LockTimeout
 
     def held(args):
         raise LockTimeout("stage-ingest is being written by run A; waited 0s (retry later, ...)")

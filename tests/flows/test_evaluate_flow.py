@@ -27,9 +27,9 @@ def _heldout(lakehouse):
     language-ID stage ran before tokenize); one document is not held out."""
     from pyspark.sql.types import BooleanType, StringType, StructField, StructType
 
-    from data_pipeline import schemas
-    from data_pipeline.lakehouse import CommitInfo, TableWrite
-    from data_pipeline.stages.tokenize_outputs import HELDOUT, HELDOUT_SCHEMA, heldout_frame
+    from data_pipeline.lakehouse import schemas
+    from data_pipeline.lakehouse.tables import CommitInfo, TableWrite
+    from data_pipeline.tokenize.outputs import HELDOUT, HELDOUT_SCHEMA, heldout_frame
 
     now = dt.datetime(2025, 1, 1)
     rows = []
@@ -52,7 +52,7 @@ def _heldout(lakehouse):
 
 @pytest.fixture
 def eval_config(tmp_path, spark):
-    from data_pipeline.lakehouse import Lakehouse
+    from data_pipeline.lakehouse.tables import Lakehouse
 
     project = tmp_path / "pipeline.yaml"
     project.write_text(
@@ -89,8 +89,8 @@ def test_compare_flow_writes_results_runs_chart_and_mlflow(
     spark,
     prefect_harness,
 ):
-    from data_pipeline.lakehouse import Lakehouse
-    from data_pipeline.lineage import RunLog
+    from data_pipeline.lakehouse.lineage import RunLog
+    from data_pipeline.lakehouse.tables import Lakehouse
     from flows.evaluate import compare_models
 
     config, root = eval_config

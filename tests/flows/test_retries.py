@@ -1,7 +1,7 @@
 """Retries are for transient failures only, never for bad data or config."""
 
-from data_pipeline.config import ConfigError
-from data_pipeline.locks import LockTimeout
+from data_pipeline.lakehouse.config import ConfigError
+from data_pipeline.lakehouse.locks import LockTimeout
 from data_pipeline.stages.ingest import IngestError
 from flows.retries import is_transient
 

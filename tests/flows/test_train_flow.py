@@ -44,9 +44,9 @@ def _tiny(tmp_path: Path, **extra) -> dict:
 def test_train_flow_records_run_outputs_and_lineage(
     prefect_harness, spark, write_project, tmp_path, pytestconfig
 ):
-    from data_pipeline.artifacts import ArtifactRegistry
-    from data_pipeline.lakehouse import Lakehouse
-    from data_pipeline.lineage import RunLog, format_lineage, lineage
+    from data_pipeline.lakehouse.artifacts import ArtifactRegistry
+    from data_pipeline.lakehouse.lineage import RunLog, format_lineage, lineage
+    from data_pipeline.lakehouse.tables import Lakehouse
     from flows.train import train_flow
 
     project = write_project([])

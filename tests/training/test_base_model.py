@@ -48,8 +48,8 @@ def test_converted_model_answers_a_chat_prompt(base):
 
 def test_base_model_is_registered_once_per_content(base, spark, tmp_path):
     """Registration logic on a small copy (hashing 540 MB twice adds nothing to the test)."""
-    from data_pipeline.artifacts import ArtifactRegistry
-    from data_pipeline.lakehouse import Lakehouse
+    from data_pipeline.lakehouse.artifacts import ArtifactRegistry
+    from data_pipeline.lakehouse.tables import Lakehouse
     from training.records import register_base_model
 
     folder = tmp_path / BASE_NAME

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 from training.checkpoint_sync import POINTER, pull_latest, push, remote_checkpoints, remote_latest
 from training.checkpoints import latest_confirmed
 

@@ -11,7 +11,7 @@ import yaml
 from streaming import MDSWriter, StreamingDataset
 from streaming.base.util import clean_stale_shared_memory
 
-from data_pipeline.config import ConfigError
+from data_pipeline.lakehouse.config import ConfigError
 from flows.cli import main
 from training.mix import build_streams, load_mix, token_plan
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
 from training.paths import RunPaths, complete_marker, local_copy, local_mirror
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from data_pipeline.config import ConfigError
+from data_pipeline.lakehouse.config import ConfigError
 from training.recipe import load_recipe, parse_time, recipe_from_dict
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import datetime as dt
 
 from pyspark.sql.types import DoubleType, StructField, StructType
 
-from data_pipeline import schemas
+from data_pipeline.lakehouse import schemas
 from tests.corpus import texts
 
 SCHEMA = StructType([*schemas.DOCUMENT_FIELDS, StructField("quality_score", DoubleType(), True)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from data_pipeline.config import SourceConfig
+from data_pipeline.lakehouse.config import SourceConfig
 from data_pipeline.readers import get_reader, plan_splits
 from data_pipeline.readers.base import BAD, DOC, END, ReadOptions
 from tests.corpus import write_all_formats, write_corrupted

@@ -14,10 +14,10 @@ import pytest
 import yaml
 from pyspark.sql import functions as F
 
-from data_pipeline import schemas
 from data_pipeline.decontam.config import IndexConfig
 from data_pipeline.decontam.scan import index_items
-from data_pipeline.lakehouse import REJECTS
+from data_pipeline.lakehouse import schemas
+from data_pipeline.lakehouse.tables import REJECTS
 from data_pipeline.project import load_project
 from data_pipeline.runner import open_lakehouse, run_stage
 from data_pipeline.stages.decontaminate import CONTAMINATION, INDEX_ARTIFACT, OUTPUT

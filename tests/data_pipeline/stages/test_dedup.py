@@ -13,7 +13,7 @@ from data_pipeline.dedup.clusters import CLUSTERS
 from data_pipeline.dedup.config import DedupConfig
 from data_pipeline.dedup.shingles import shingle_hash, shingles
 from data_pipeline.dedup.signing import SIGNATURES, decode_signature
-from data_pipeline.lakehouse import REJECTS
+from data_pipeline.lakehouse.tables import REJECTS
 from data_pipeline.project import load_project
 from data_pipeline.runner import open_lakehouse, run_stage
 from data_pipeline.stages.dedup import OUTPUT

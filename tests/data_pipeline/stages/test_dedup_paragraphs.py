@@ -9,8 +9,8 @@ import pytest
 import yaml
 from pyspark.sql import functions as F
 
-from data_pipeline import schemas
-from data_pipeline.lakehouse import REJECTS
+from data_pipeline.lakehouse import schemas
+from data_pipeline.lakehouse.tables import REJECTS
 from data_pipeline.project import load_project
 from data_pipeline.runner import open_lakehouse, run_stage
 from data_pipeline.stages.dedup_paragraphs import OUTPUT

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from data_pipeline.lakehouse import REJECTS
-from data_pipeline.lineage import RunLog
+from data_pipeline.lakehouse.lineage import RunLog
+from data_pipeline.lakehouse.tables import REJECTS
 from data_pipeline.project import load_project
 from data_pipeline.runner import open_lakehouse, run_stage
 from tests.corpus import jsonl_bytes, texts
@@ -127,7 +127,7 @@ def test_config_names_the_file_and_the_key(tmp_path, write_project):
 
 
 def test_explain_counts_a_sample_and_writes_nothing(filtered):
-    from data_pipeline.stages.filter_sample import explain
+    from data_pipeline.explain import explain
 
     project, _ = filtered
     lake = open_lakehouse(project)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pyspark.sql import functions as F
 
-from data_pipeline.config import ConfigError
-from data_pipeline.lakehouse import QUARANTINE, RUNS
-from data_pipeline.lineage import RunLog, format_lineage, lineage
+from data_pipeline.lakehouse.config import ConfigError
+from data_pipeline.lakehouse.lineage import RunLog, format_lineage, lineage
+from data_pipeline.lakehouse.tables import QUARANTINE, RUNS
 from data_pipeline.project import load_project
 from data_pipeline.runner import open_lakehouse, run_stage
 from data_pipeline.stages.ingest import OUTPUT, IngestError

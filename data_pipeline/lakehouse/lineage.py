@@ -7,13 +7,12 @@ all record themselves here, so one query walks from a score back to raw files.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import socket
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -21,8 +20,9 @@ from pathlib import Path
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from data_pipeline import schemas
-from data_pipeline.lakehouse import RUNS, Lakehouse, TableVersion
+from data_pipeline.lakehouse import delta_log, schemas
+from data_pipeline.lakehouse.tables import RUNS, Lakehouse, Ref, stored_ref
+from data_pipeline.lakehouse.names import ARTIFACT_PREFIX
 
 RUNNING, SUCCEEDED, FAILED, SKIPPED = "running", "succeeded", "failed", "skipped"
 #: A run recorded as running whose process is gone (killed): found by the next run or status.
@@ -89,22 +89,6 @@ def code_version() -> str:
     return f"{base}+g{sha}{'.dirty' if dirty else ''}"
 
 
-@lru_cache(maxsize=4)
-def code_fingerprint(package: Path | None = None) -> str:
-    """Hash of the package version and every ``data_pipeline`` source file: the code part of a
-    stage's cache key. Unlike the git commit in ``code_version``, a commit that touches no stage
-    code (docs, training, flows) leaves cached stages valid."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    digest = hashlib.sha256()
-    with contextlib.suppress(PackageNotFoundError):
-        digest.update(version("ladder").encode())
-    package = package or Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 @dataclass
 class RunRecord:
     """One stage run as stored in the ``runs`` table."""
@@ -117,8 +101,8 @@ class RunRecord:
     config_hash: str = ""
     code_version: str = field(default_factory=code_version)
     cache_key: str = ""
-    inputs: list[TableVersion] = field(default_factory=list)
-    outputs: list[TableVersion] = field(default_factory=list)
+    inputs: list[Ref] = field(default_factory=list)
+    outputs: list[Ref] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     ended_at: dt.datetime | None = None
@@ -157,8 +141,8 @@ class RunRecord:
         for key in ("started_at", "ended_at"):
             d[key] = _naive_utc(d.get(key))
         d.setdefault("holder", None)  # tables written before holders were recorded
-        d["inputs"] = [TableVersion(t["table"], t["version"]) for t in d["inputs"] or []]
-        d["outputs"] = [TableVersion(t["table"], t["version"]) for t in d["outputs"] or []]
+        d["inputs"] = [stored_ref(t["table"], t["version"]) for t in d["inputs"] or []]
+        d["outputs"] = [stored_ref(t["table"], t["version"]) for t in d["outputs"] or []]
         d["counts"] = dict(d["counts"] or {})
         return cls(**d)
 
@@ -170,14 +154,14 @@ class RunRecord:
 def _recorded(row) -> dt.datetime:
     """When a runs row was written (older tables lack ``recorded_at``: use its times)."""
     d = row if isinstance(row, dict) else row.asDict()
-    when = d.get("recorded_at") or d.get("ended_at") or d.get("started_at") or dt.datetime.min
-    return _naive_utc(when)
+    when = d.get("recorded_at") or d.get("ended_at") or d.get("started_at")
+    return _naive_utc(when) or dt.datetime.min
 
 
 def runs_without_spark(root: str) -> list[RunRecord] | None:
     """Every run's latest state read from the ``runs`` table's Delta log, oldest first, without
     Spark (``delta_log``); None when that reader cannot (then use ``RunLog(...).all()``)."""
-    from data_pipeline.delta_log import read_table
+    from data_pipeline.lakehouse.delta_log import read_table
 
     path = f"{root.rstrip('/')}/{RUNS}"
     if "://" not in path and not os.path.isdir(os.path.join(path, "_delta_log")):
@@ -226,27 +210,36 @@ class RunLog:
             .save(self.lakehouse.path(RUNS))
         )
 
-    def _latest(self, condition=None) -> list[RunRecord]:
-        """The latest recorded state of each (run_id, stage) matching ``condition``."""
+    def _latest(self, keep: Callable[[dict], bool] | None = None) -> list[RunRecord]:
+        """The latest recorded state of each (run_id, stage) whose row passes ``keep``.
+
+        A local table is read from its Delta log without a Spark job (``delta_log``: tens of
+        milliseconds against about a second); other tables with Spark.
+        """
         if not self.lakehouse.exists(RUNS):
             return []
-        df = self.lakehouse.read(RUNS)
-        if condition is not None:
-            df = df.filter(condition)
-        latest: dict[tuple[str, str], object] = {}
-        for row in df.collect():
-            key = (row["run_id"], row["stage"])
-            if key not in latest or _recorded(row) > _recorded(latest[key]):
-                latest[key] = row
-        return [RunRecord.from_row(r) for r in latest.values()]
+        table = delta_log.read_table(self.lakehouse.path(RUNS))
+        rows = (
+            table.to_pylist()
+            if table is not None
+            else [r.asDict(recursive=True) for r in self.lakehouse.read(RUNS).collect()]
+        )
+        latest: dict[tuple[str, str], dict] = {}
+        for d in rows:
+            if keep is not None and not keep(d):
+                continue
+            key = (d["run_id"], d["stage"])
+            if key not in latest or _recorded(d) > _recorded(latest[key]):
+                latest[key] = d
+        return [RunRecord.from_dict(d) for d in latest.values()]
 
     def get(self, run_id: str, stage: str) -> RunRecord | None:
-        found = self._latest((F.col("run_id") == run_id) & (F.col("stage") == stage))
+        found = self._latest(lambda d: d["run_id"] == run_id and d["stage"] == stage)
         return found[0] if found else None
 
     def of_stage(self, stage: str) -> list[RunRecord]:
         """Every run of ``stage`` (its latest state), in one read."""
-        return self._latest(F.col("stage") == stage)
+        return self._latest(lambda d: d["stage"] == stage)
 
     def abandon(self, run: RunRecord, found_by: str) -> RunRecord:
         """Record that ``run`` (still ``running``) was killed: its process is gone."""
@@ -258,18 +251,11 @@ class RunLog:
         self.record(run)
         return run
 
-    def of_run_or_key(self, stage: str, run_id: str, cache_key: str) -> list[RunRecord]:
-        """Runs of ``stage`` that are ``run_id`` or have ``cache_key``, in one read."""
-        return self._latest(
-            (F.col("stage") == stage)
-            & ((F.col("run_id") == run_id) | (F.col("cache_key") == cache_key))
-        )
-
     @staticmethod
     def find_cached(runs: list[RunRecord], cache_key: str) -> RunRecord | None:
         """The latest succeeded run among ``runs`` with ``cache_key``, if any."""
         found = [r for r in runs if r.status == SUCCEEDED and r.cache_key == cache_key]
-        return max(found, key=lambda r: r.ended_at) if found else None
+        return max(found, key=lambda r: r.ended_at or r.started_at) if found else None
 
     def all(self) -> list[RunRecord]:
         """Every stage run (its latest state), oldest first."""
@@ -280,7 +266,9 @@ class RunLog:
         found = [
             r
             for r in self._latest(
-                F.exists("outputs", lambda o: (o["table"] == table) & (o["version"] == version))
+                lambda d: any(
+                    (o["table"], o["version"]) == (table, version) for o in d["outputs"] or []
+                )
             )
             if r.status == SUCCEEDED
         ]
@@ -291,7 +279,7 @@ class RunLog:
 class LineageNode:
     """A table version, the run that produced it, and the lineage of that run's inputs."""
 
-    table_version: TableVersion
+    table_version: Ref
     run: RunRecord | None
     parents: list[LineageNode]
     contributing_runs: list[tuple[str, str]] = field(default_factory=list)
@@ -302,11 +290,11 @@ def lineage(
     lakehouse: Lakehouse, table: str, version: int | None = None, depth: int = 20
 ) -> LineageNode:
     """Walk from ``table@version`` (latest when None) back through the runs that made it."""
-    from data_pipeline.artifacts import PREFIX, ArtifactRegistry
+    from data_pipeline.lakehouse.artifacts import ArtifactRegistry
 
-    is_artifact = table.startswith(PREFIX)
+    is_artifact = table.startswith(ARTIFACT_PREFIX)  # a name given by a user or a run
     if is_artifact:
-        artifact = ArtifactRegistry(lakehouse).get(table.removeprefix(PREFIX), version)
+        artifact = ArtifactRegistry(lakehouse).get(table.removeprefix(ARTIFACT_PREFIX), version)
         version, location = artifact.version, artifact.uri
     else:
         location = lakehouse.path(table)
@@ -326,7 +314,7 @@ def lineage(
     parents = []
     if run is not None and depth > 0:
         parents = [lineage(lakehouse, t.table, t.version, depth - 1) for t in run.inputs]
-    return LineageNode(TableVersion(table, version), run, parents, contributing, location)
+    return LineageNode(stored_ref(table, version), run, parents, contributing, location)
 
 
 def format_lineage(node: LineageNode, indent: int = 0) -> str:

@@ -6,11 +6,11 @@ id, so the output is the same whatever the cluster. Per partition the fast Rust 
 built once and encodes whole Arrow batches (``encode_batch_fast``, no special tokens); every
 document is followed by EOS (and preceded by BOS when asked). Tokens of a group are concatenated
 and cut into sequences of ``seq_len`` tokens with no padding, written in streaming's MDS format
-(``tokens: ndarray:<dtype>``; ``data_pipeline.mds_writer``, byte-identical to ``MDSWriter``'s
-output without importing torch in every worker) to ``<out>/<stream>/part-<part>``; the last
-``< seq_len`` tokens of a group (its tail) are returned to the driver, which packs the tails of
-all groups of a stream together (``write_tails``), so at most ``seq_len - 1`` tokens per stream
-are lost.
+(``tokens: ndarray:<dtype>``; ``data_pipeline.tokenize.mds_writer``, byte-identical to
+``MDSWriter``'s output without importing torch in every worker) to
+``<out>/<stream>/part-<part>``; the last ``< seq_len`` tokens of a group (its tail) are returned
+to the driver, which packs the tails of all groups of a stream together (``write_tails``), so at
+most ``seq_len - 1`` tokens per stream are lost.
 
 Output rows: one ``group`` row per group (sequences, tail bytes) and one ``source`` row per
 (group, source) with its documents and tokens (EOS/BOS included).
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from data_pipeline import storage
-from data_pipeline.mds_writer import ShardWriter
+from data_pipeline.lakehouse import storage
+from data_pipeline.tokenize.mds_writer import ShardWriter
 
 RESULT_SCHEMA = (
     "kind string, stream string, part int, source string, docs long, tokens long, "
@@ -110,7 +110,9 @@ class _Group:
     def close(self) -> list[tuple]:
         self.writer.finish()
         storage.publish_tree(self.staging, self.final, last=(INDEX,))
-        rows = [("group", self.stream, self.part, None, 0, 0, self.sequences, self.carry.tobytes())]
+        rows: list[tuple] = [
+            ("group", self.stream, self.part, None, 0, 0, self.sequences, self.carry.tobytes())
+        ]
         for source, (docs, tokens) in sorted(self.sources.items()):
             rows.append(("source", self.stream, self.part, source, docs, tokens, 0, None))
         return rows

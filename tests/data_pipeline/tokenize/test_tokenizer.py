@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from data_pipeline.tokenizer import (
+from data_pipeline.tokenize.tokenizer import (
     default_tokenizer_dir,
     load_fast_tokenizer,
     load_hf_tokenizer,
@@ -49,3 +49,15 @@ def test_second_call_reuses_the_folder_and_paths_resolve(tok_dir, tmp_path):
     with pytest.raises(FileNotFoundError, match="not found"):
         resolve_tokenizer(str(tmp_path / "missing"), tmp_path)
     assert json.loads((tok_dir / "tokenizer_config.json").read_text())["eos_token"] == "<|im_end|>"
+
+
+def test_token_dtype_fits_the_vocabulary():
+    from data_pipeline.lakehouse.config import ConfigError
+    from data_pipeline.tokenize.tokenizer import token_dtype
+
+    assert token_dtype("auto", 49_152) == "uint16"
+    assert token_dtype("auto", 1 << 16) == "uint16"
+    assert token_dtype("auto", (1 << 16) + 1) == "int32"
+    assert token_dtype("int32", 100) == "int32"
+    with pytest.raises(ConfigError, match="uint16 cannot hold"):
+        token_dtype("uint16", 100_000)

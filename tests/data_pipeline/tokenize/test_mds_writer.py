@@ -7,7 +7,7 @@ import pytest
 from streaming import MDSWriter, StreamingDataset
 from streaming.base.util import clean_stale_shared_memory
 
-from data_pipeline.mds_writer import ShardWriter
+from data_pipeline.tokenize.mds_writer import ShardWriter
 
 
 def _samples(seed: int = 0) -> list[dict]:

@@ -21,10 +21,10 @@ import shutil
 import numpy as np
 import pyarrow as pa
 
-from data_pipeline import storage
-from data_pipeline.mds_writer import ShardWriter
-from data_pipeline.packing import INDEX, part_name, staging_dir
-from data_pipeline.sft import Renderer, SftError, SftSpec
+from data_pipeline.lakehouse import storage
+from data_pipeline.tokenize.mds_writer import ShardWriter
+from data_pipeline.tokenize.packing import INDEX, part_name, staging_dir
+from data_pipeline.tokenize.sft import Renderer, SftError, SftSpec
 
 ARROW_SCHEMA = pa.schema(
     [

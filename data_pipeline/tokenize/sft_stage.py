@@ -2,12 +2,13 @@
 
 Input, exactly one of: ``input_table`` (a Delta table with ``messages`` or ``prompt`` and
 ``response`` columns, optional ``source``), ``path`` (JSONL files, one record a line; relative
-to the project file) or ``sample: wiki_qa`` (the packaged sample, ``data_pipeline.sft_samples``).
+to the project file) or ``sample: wiki_qa`` (the packaged sample,
+``data_pipeline.tokenize.sft_samples``).
 Records are rendered with the tokenizer's chat template (``format: chat``, the default) and
-masked so that only assistant tokens are trained on (``data_pipeline.sft``). Malformed and
+masked so that only assistant tokens are trained on (``data_pipeline.tokenize.sft``). Malformed and
 over-length records go to ``quarantine`` with their reason. Output: an MDS shard set
 ``<artifacts>/mds/<name>/v<run_id>/<source>/`` (columns ``tokens``, ``loss_mask`` and, when
-packed, ``sequence_id``; see ``data_pipeline.sft_packing`` about attention across packed
+packed, ``sequence_id``; see ``data_pipeline.tokenize.sft_packing`` about attention across packed
 examples), registered as artifact ``mds-<name>``.
 
 Counts: ``input = kept + quarantined`` records, ``quarantined.<reason>``, ``tokens``,
@@ -25,11 +26,14 @@ from pydantic import Field, model_validator
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from data_pipeline import storage
-from data_pipeline.artifacts import ArtifactRegistry
-from data_pipeline.config import ConfigError, StrictModel, resolve_path
-from data_pipeline.lakehouse import QUARANTINE, TableVersion, TableWrite
-from data_pipeline.mds_sets import (
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.artifacts import ArtifactRegistry
+from data_pipeline.lakehouse.config import ConfigError, StrictModel, resolve_path
+from data_pipeline.lakehouse.names import TableName
+from data_pipeline.lakehouse.schemas import QUARANTINE as QUARANTINE_SCHEMA
+from data_pipeline.lakehouse.tables import QUARANTINE, TableVersion, TableWrite
+from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
+from data_pipeline.tokenize.mds_sets import (
     content_hash,
     fresh_version_dir,
     mark_latest,
@@ -37,13 +41,15 @@ from data_pipeline.mds_sets import (
     set_root,
     write_manifest,
 )
-from data_pipeline.names import TableName
-from data_pipeline.schemas import QUARANTINE as QUARANTINE_SCHEMA
-from data_pipeline.sft import SftSpec
-from data_pipeline.sft_packing import RESULT_SCHEMA, columns, sft_partition
-from data_pipeline.sft_samples import wiki_qa_records
-from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
-from data_pipeline.tokenizer import resolve_tokenizer, tokenizer_info, tokenizer_json_path
+from data_pipeline.tokenize.sft import SftSpec
+from data_pipeline.tokenize.sft_packing import RESULT_SCHEMA, columns, sft_partition
+from data_pipeline.tokenize.sft_samples import wiki_qa_records
+from data_pipeline.tokenize.tokenizer import (
+    resolve_tokenizer,
+    token_dtype,
+    tokenizer_info,
+    tokenizer_json_path,
+)
 
 STAGE = "sft_tokenize"
 
@@ -134,8 +140,11 @@ def records(ctx: StageContext) -> DataFrame:
             F.col("_metadata.file_path").alias("file"),
             F.concat(F.lit("sha256:"), F.substring(F.sha2("value", 256), 1, 16)).alias("location"),
         )
-    table = ctx.read(cfg.input_table)
-    source = F.col("source") if "source" in table.columns else F.lit(cfg.input_table)
+    name = cfg.input_table
+    if name is None:
+        raise ConfigError("stages.sft_tokenize: give exactly one of input_table, path, sample")
+    table = ctx.read(name)
+    source = F.col("source") if "source" in table.columns else F.lit(name)
     body = [c for c in table.columns if c != "source"]
     raw = F.to_json(F.struct(*body))
     ident = next((c for c in ("id", "doc_id") if c in table.columns), None)
@@ -143,7 +152,7 @@ def records(ctx: StageContext) -> DataFrame:
     return table.select(
         source.alias("source"),
         raw.alias("raw"),
-        F.lit(str(ctx.inputs[cfg.input_table])).alias("file"),
+        F.lit(str(ctx.inputs[name])).alias("file"),
         location.alias("location"),
     )
 
@@ -170,9 +179,7 @@ def run(ctx: StageContext) -> StageOutput:
         separator=cfg.separator,
         max_tokens=cfg.max_tokens,
     )
-    dtype = cfg.token_dtype
-    if dtype == "auto":
-        dtype = "uint16" if info.vocab_size <= 1 << 16 else "int32"
+    dtype = token_dtype(cfg.token_dtype, info.vocab_size)
     root = set_root(ctx.project.artifacts, cfg.name)
     out, leftovers = fresh_version_dir(root, ctx.run_id)  # killed runs' partial folders go
     for path in leftovers:

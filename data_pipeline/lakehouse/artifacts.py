@@ -14,15 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
-from data_pipeline import storage
-from data_pipeline.lakehouse import Lakehouse, TableVersion
-from data_pipeline.names import check_artifact_name
+from data_pipeline.lakehouse import delta_log, storage
+from data_pipeline.lakehouse.tables import ArtifactRef, Lakehouse, TableVersion
+from data_pipeline.lakehouse.names import ARTIFACT_PREFIX, check_artifact_name
 
 ARTIFACTS = "artifacts"
-PREFIX = "artifact:"
+PREFIX = ARTIFACT_PREFIX  # ``artifact:``, as references to artifacts start
 
 SCHEMA = StructType(
     [
@@ -53,9 +52,9 @@ class Artifact:
     stage: str | None
 
     @property
-    def ref(self) -> TableVersion:
+    def ref(self) -> ArtifactRef:
         """How runs list this artifact among their inputs and outputs."""
-        return TableVersion(PREFIX + self.name, self.version)
+        return ArtifactRef(self.name, self.version)
 
 
 def hash_path(path: str | Path) -> str:
@@ -126,15 +125,7 @@ class ArtifactRegistry:
         return _from_row(dict(zip(SCHEMA.names, row, strict=True)))
 
     def versions(self, name: str) -> list[Artifact]:
-        if not self.lakehouse.exists(ARTIFACTS):
-            return []
-        rows = (
-            self.lakehouse.read(ARTIFACTS)
-            .filter(F.col("name") == name)
-            .orderBy("version")
-            .collect()
-        )
-        return [_from_row(r) for r in rows]
+        return [a for a in self.all() if a.name == name]
 
     def get(self, name: str, version: int | None = None) -> Artifact:
         """A version of ``name`` (the latest when None)."""
@@ -151,12 +142,19 @@ class ArtifactRegistry:
         )
 
     def all(self) -> list[Artifact]:
+        """Every version of every artifact, by name and version.
+
+        A local table is read from its Delta log without a Spark job (``delta_log``).
+        """
         if not self.lakehouse.exists(ARTIFACTS):
             return []
-        return [
-            _from_row(r)
-            for r in self.lakehouse.read(ARTIFACTS).orderBy("name", "version").collect()
-        ]
+        table = delta_log.read_table(self.lakehouse.path(ARTIFACTS))
+        rows = (
+            table.to_pylist()
+            if table is not None
+            else [r.asDict() for r in self.lakehouse.read(ARTIFACTS).collect()]
+        )
+        return sorted(map(_from_row, rows), key=lambda a: (a.name, a.version))
 
 
 def parse_ref(ref: str) -> tuple[str, int | None]:

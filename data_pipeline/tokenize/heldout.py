@@ -16,7 +16,7 @@ from pydantic import Field
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from data_pipeline.config import StrictModel
+from data_pipeline.lakehouse.config import StrictModel
 
 
 class HeldoutConfig(StrictModel):

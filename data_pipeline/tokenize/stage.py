@@ -6,7 +6,7 @@ Reads ``input_table`` (default ``deduped_docs``) at its pinned version and write
   quality bucket), registered as artifact ``mds-<name>`` with a manifest (shard hashes, tokens
   per source, tokenizer hash, input table version) and listed among the run's outputs;
 - ``heldout_docs``: a deterministic held-out share of each source's documents (never in the
-  shards; see ``data_pipeline.heldout``), for evaluation;
+  shards; see ``data_pipeline.tokenize.heldout``), for evaluation;
 - ``token_counts``: documents and tokens per (stream, source);
 - ``rejects``: documents with empty text (``tokenize/empty_text``).
 
@@ -30,22 +30,21 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from data_pipeline.artifacts import ArtifactRegistry
-from data_pipeline.config import ConfigError, StrictModel, resolve_path
-from data_pipeline.heldout import HeldoutConfig, is_heldout, thresholds, unit_hash
-from data_pipeline.lakehouse import REJECTS, TableVersion, TableWrite
-from data_pipeline.mds_sets import (
+from data_pipeline.lakehouse.artifacts import ArtifactRegistry
+from data_pipeline.lakehouse.config import ConfigError, StrictModel, resolve_path
+from data_pipeline.lakehouse.names import TableName
+from data_pipeline.lakehouse.tables import REJECTS, TableVersion, TableWrite
+from data_pipeline.progress import track_progress
+from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
+from data_pipeline.tokenize.heldout import HeldoutConfig, is_heldout, thresholds, unit_hash
+from data_pipeline.tokenize.mds_sets import (
     content_hash,
     fresh_version_dir,
     mark_latest,
     set_root,
     write_manifest,
 )
-from data_pipeline.names import TableName
-from data_pipeline.packing import RESULT_SCHEMA, PackSpec, pack_partition
-from data_pipeline.progress import track_progress
-from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
-from data_pipeline.stages.tokenize_outputs import (
+from data_pipeline.tokenize.outputs import (
     HELDOUT,
     TOKEN_COUNTS,
     finish_shard_set,
@@ -53,7 +52,13 @@ from data_pipeline.stages.tokenize_outputs import (
     rejects_frame,
     token_counts_frame,
 )
-from data_pipeline.tokenizer import resolve_tokenizer, tokenizer_info, tokenizer_json_path
+from data_pipeline.tokenize.packing import RESULT_SCHEMA, PackSpec, pack_partition
+from data_pipeline.tokenize.tokenizer import (
+    resolve_tokenizer,
+    token_dtype,
+    tokenizer_info,
+    tokenizer_json_path,
+)
 
 STAGE = "tokenize"
 TIMINGS = ("plan", "tokenize_pack_write", "tails_index_register")  # report["timings_s"] keys
@@ -148,15 +153,11 @@ def _pack_spec(ctx: StageContext, out: str) -> tuple[PackSpec, dict]:
         raise ConfigError(f"{ctx.project.origin}: stages.tokenize: set eos_token ({path} has none)")
     if cfg.add_bos and bos is None:
         raise ConfigError(f"{ctx.project.origin}: stages.tokenize: set bos_token ({path} has none)")
-    dtype = cfg.token_dtype
-    if dtype == "auto":
-        dtype = "uint16" if info.vocab_size <= 1 << 16 else "int32"
-    elif dtype == "uint16" and info.vocab_size > 1 << 16:
-        raise ConfigError(f"token_dtype uint16 cannot hold a vocabulary of {info.vocab_size}")
+    dtype = token_dtype(cfg.token_dtype, info.vocab_size)
     spec = PackSpec(
         tokenizer_json=tokenizer_json_path(path).read_text("utf-8"),
         eos_id=int(eos),
-        bos_id=int(bos) if cfg.add_bos else None,
+        bos_id=bos if cfg.add_bos else None,
         seq_len=cfg.seq_len,
         dtype=dtype,
         out=out,
@@ -218,24 +219,29 @@ def group_keys(spark, weights: dict[tuple[str, int], float], tasks: int) -> dict
     return {group: first[task] for group, task in task_of.items()}
 
 
-def run(ctx: StageContext) -> StageOutput:
+def _input(ctx: StageContext) -> DataFrame:
     cfg: TokenizeConfig = ctx.config
-    clock = [time.perf_counter()]
     docs = ctx.read(cfg.input_table)
     missing = {"doc_id", "text", "source"} - set(docs.columns)
     if missing:
         raise ConfigError(f"{cfg.input_table} lacks columns {sorted(missing)}")
-    root = shard_root(ctx)
-    out, leftovers = fresh_version_dir(root, ctx.run_id)  # killed runs' partial folders go
-    for path in leftovers:
-        ctx.progress(f"removed {os.path.basename(path)}: left by a killed run", None)
-    spec, tok_meta = _pack_spec(ctx, out)
-    empty = F.col("text").isNull() | F.col("text").rlike(r"^\s*$")
+    return docs
+
+
+def _annotated(docs: DataFrame, cfg: TokenizeConfig) -> DataFrame:
+    """The input documents with ``u`` (held-out hash), ``stream`` and ``empty`` columns."""
+    # a search that stops at the first non-space character, not a scan of every text
+    empty = F.col("text").isNull() | ~F.col("text").rlike(r"\S")
     docs = docs.withColumn("u", unit_hash(cfg.heldout.salt)).withColumn(
         "stream", _stream_column(cfg, docs)
     )
-    docs = docs.withColumn("empty", empty)
-    stats = (
+    return docs.withColumn("empty", empty)
+
+
+def _stats(docs: DataFrame, cfg: TokenizeConfig) -> list:
+    """One Spark job: per (source, stream) documents, empty ones, characters and documents
+    below the held-out fraction."""
+    return (
         docs.groupBy("source", "stream")
         .agg(
             F.count(F.lit(1)).alias("n"),
@@ -247,6 +253,10 @@ def run(ctx: StageContext) -> StageOutput:
         )
         .collect()
     )
+
+
+def _with_heldout(docs: DataFrame, stats: list, cfg: TokenizeConfig) -> tuple[DataFrame, dict]:
+    """Documents with the ``heldout`` column, and held-out counts per source."""
     per_source: dict[str, int] = {}
     below: dict[str, int] = {}
     for row in stats:
@@ -255,7 +265,13 @@ def run(ctx: StageContext) -> StageOutput:
     limits, heldout_counts = thresholds(
         docs.filter(~F.col("empty")), per_source, below, cfg.heldout
     )
-    docs = docs.withColumn("heldout", ~F.col("empty") & is_heldout(limits))
+    return docs.withColumn("heldout", ~F.col("empty") & is_heldout(limits)), heldout_counts
+
+
+def _training_rows(ctx: StageContext, docs: DataFrame, stats: list) -> tuple[DataFrame, int, int]:
+    """Training documents cut into parts of about ``part_chars`` characters per stream, each
+    (stream, part) group on one task and in a fixed order; (rows, tasks, groups)."""
+    cfg: TokenizeConfig = ctx.config
     chars: dict[str, int] = {}
     for row in stats:
         chars[row["stream"]] = chars.get(row["stream"], 0) + int(row["chars"] or 0)
@@ -284,8 +300,34 @@ def run(ctx: StageContext) -> StageOutput:
         .sortWithinPartitions("stream", "part", "order_key", "doc_id")
         .select("stream", "part", "source", "text")
     )
+    return train, tasks, len(weights)
+
+
+def _side_rows(docs: DataFrame, stats: list, heldout_counts: dict) -> DataFrame:
+    """Rejected (empty) and held-out documents. They are few: one scan of the input feeds both
+    tables, and none when the statistics show that there are none."""
+    if sum(int(row["empty"]) for row in stats) + sum(heldout_counts.values()):
+        return docs.filter("empty OR heldout").persist(StorageLevel.MEMORY_AND_DISK)
+    return docs.limit(0)
+
+
+def run(ctx: StageContext) -> StageOutput:
+    """Statistics and held-out split, packing on the executors, the shard set's manifest and
+    artifact, then the rejects, held-out and token-count tables."""
+    cfg: TokenizeConfig = ctx.config
+    clock = [time.perf_counter()]
+    docs = _input(ctx)
+    root = shard_root(ctx)
+    out, leftovers = fresh_version_dir(root, ctx.run_id)  # killed runs' partial folders go
+    for path in leftovers:
+        ctx.progress(f"removed {os.path.basename(path)}: left by a killed run", None)
+    spec, tok_meta = _pack_spec(ctx, out)
+    docs = _annotated(docs, cfg)
+    stats = _stats(docs, cfg)
+    docs, heldout_counts = _with_heldout(docs, stats, cfg)
+    train, tasks, groups = _training_rows(ctx, docs, stats)
     clock.append(time.perf_counter())
-    with track_progress(ctx.spark, STAGE, ctx.progress, tasks, f"tasks ({len(weights)} groups)"):
+    with track_progress(ctx.spark, STAGE, ctx.progress, tasks, f"tasks ({groups} groups)"):
         results = [
             r.asDict() for r in train.mapInArrow(pack_partition(spec), RESULT_SCHEMA).collect()
         ]
@@ -294,9 +336,8 @@ def run(ctx: StageContext) -> StageOutput:
         spec, results, stats, heldout_counts, cfg, tok_meta, ctx.inputs[cfg.input_table]
     )
     manifest.update(run_id=ctx.run_id, name=cfg.name)
-    registry = ArtifactRegistry(ctx.lakehouse)
     write_manifest(out, manifest)
-    artifact = registry.register(
+    artifact = ArtifactRegistry(ctx.lakehouse).register(
         f"mds-{cfg.name}",
         "mds",
         out,
@@ -318,8 +359,7 @@ def run(ctx: StageContext) -> StageOutput:
         "dropped_share": manifest["tokens_dropped_share"],
         "markdown": _markdown(manifest, artifact.name, artifact.version),
     }
-    # Rejected and held-out documents are few: one scan of the input feeds both tables.
-    side = docs.filter("empty OR heldout").persist(StorageLevel.MEMORY_AND_DISK)
+    side = _side_rows(docs, stats, heldout_counts)
     return StageOutput(
         writes=[
             TableWrite(

@@ -5,8 +5,8 @@ every Spark Python worker 3-9 CPU seconds (measured on the 2-core machine: 9.2 s
 as much as tokenising ~2 million tokens. This writer covers what the tokenize stages need —
 columns ``ndarray:<dtype>`` (fixed dtype, any 1-D length), zstd or no compression, hashlib and
 xxhash shard hashes, the same size limit rule — and produces byte-identical shard files and
-``index.json`` (``tests/data_pipeline/test_mds_writer.py`` compares them with ``MDSWriter``'s).
-Everything is read back with ``streaming``. Local folders only.
+``index.json`` (``tests/data_pipeline/tokenize/test_mds_writer.py`` compares them with
+``MDSWriter``'s). Everything is read back with ``streaming``. Local folders only.
 
 MDS joint shard layout (``format: mds``, index ``version: 2``): ``uint32`` sample count,
 ``uint32`` offsets (count + 1), the JSON config, then the samples; a sample is the ``uint32``
@@ -68,9 +68,10 @@ class ShardWriter:
                 raise ValueError(f"column {name}: only ndarray:<int dtype> is supported")
             self.dtypes.append(dtype)
         self.compression = compression or None
-        if self.compression and self.compression.split(":")[0] != "zstd":
+        algorithm, _, level = (compression or "").partition(":")
+        if self.compression and algorithm != "zstd":
             raise ValueError(f"compression {compression!r}: only zstd[:level] is supported")
-        self.level = int(self.compression.split(":")[1]) if ":" in (self.compression or "") else 3
+        self.level = int(level) if level else 3
         self.hashes = list(hashes)
         if self.hashes != sorted(self.hashes):
             raise ValueError("hashes must be in sorted order")

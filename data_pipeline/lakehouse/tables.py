@@ -12,16 +12,18 @@ import os
 import re
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from data_pipeline import schemas
-from data_pipeline.names import check_name
+from data_pipeline.lakehouse import schemas
+from data_pipeline.lakehouse.names import ARTIFACT_PREFIX, check_name
+from data_pipeline.lakehouse.project import ProjectConfig
 
 QUARANTINE = "quarantine"
 REJECTS = "rejects"
@@ -55,6 +57,33 @@ class TableVersion:
 
 
 @dataclass(frozen=True)
+class ArtifactRef:
+    """One version of a registered artifact, as runs list it among their inputs and outputs."""
+
+    name: str
+    version: int
+
+    @property
+    def table(self) -> str:
+        """The name the ``runs`` table stores for it: ``artifact:<name>``."""
+        return ARTIFACT_PREFIX + self.name
+
+    def __str__(self) -> str:
+        return f"{self.table}@{self.version}"
+
+
+#: What a run reads or makes: a Delta table version or an artifact version.
+Ref = TableVersion | ArtifactRef
+
+
+def stored_ref(table: str, version: int) -> Ref:
+    """A ref from its stored form (``artifact:<name>`` names an artifact, else a table)."""
+    if table.startswith(ARTIFACT_PREFIX):
+        return ArtifactRef(table.removeprefix(ARTIFACT_PREFIX), version)
+    return TableVersion(table, version)
+
+
+@dataclass(frozen=True)
 class CommitInfo:
     """What every commit of a stage run records in Delta ``userMetadata``."""
 
@@ -62,7 +91,7 @@ class CommitInfo:
     stage: str
     config_hash: str
     code_version: str
-    inputs: tuple[TableVersion, ...] = ()
+    inputs: tuple[Ref, ...] = ()
 
     @property
     def txn_app_id(self) -> str:
@@ -113,9 +142,17 @@ class Lakehouse:
     def exists(self, table: str) -> bool:
         return DeltaTable.isDeltaTable(self.spark, self.path(table))
 
+    @property
+    def _jvm(self) -> Any:
+        """The session's JVM gateway (absent only from a Spark Connect session)."""
+        jvm = self.spark._jvm
+        if jvm is None:
+            raise RuntimeError("the lakehouse needs a classic Spark session (with a JVM)")
+        return jvm
+
     def _log(self, table: str):
         """The table's ``_delta_log`` folder as a Hadoop path, and its file system."""
-        path = self.spark._jvm.org.apache.hadoop.fs.Path(f"{self.path(table)}/_delta_log")
+        path = self._jvm.org.apache.hadoop.fs.Path(f"{self.path(table)}/_delta_log")
         return path, path.getFileSystem(self.spark._jsc.hadoopConfiguration())
 
     def latest_version(self, table: str) -> int | None:
@@ -127,17 +164,20 @@ class Lakehouse:
         versions = [int(m.group(1)) for name in names if (m := COMMIT_FILE.match(name))]
         return max(versions) if versions else None
 
-    def commit_metadata(self, table: str, version: int) -> dict:
-        """The ``userMetadata`` of one commit, parsed (``{}`` if it has none or is not JSON)."""
+    def commit_actions(self, table: str, version: int) -> list[dict]:
+        """The actions of one commit, as written in its ``_delta_log`` JSON file (no Spark job)."""
         log_dir, fs = self._log(table)
-        jvm = self.spark._jvm
+        jvm = self._jvm
         stream = fs.open(jvm.org.apache.hadoop.fs.Path(log_dir, f"{version:020d}.json"))
         try:
             text = jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
         finally:
             stream.close()
-        for line in text.splitlines():
-            action = json.loads(line) if line.strip() else {}
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    def commit_metadata(self, table: str, version: int) -> dict:
+        """The ``userMetadata`` of one commit, parsed (``{}`` if it has none or is not JSON)."""
+        for action in self.commit_actions(table, version):
             if "commitInfo" in action:
                 try:
                     meta = json.loads(action["commitInfo"].get("userMetadata") or "{}")
@@ -145,6 +185,35 @@ class Lakehouse:
                     return {}
                 return meta if isinstance(meta, dict) else {}
         return {}
+
+    def added_rows(
+        self, written: TableVersion, run_id: str, by: str | None = None
+    ) -> dict[str, int] | None:
+        """Rows of ``run_id`` that one commit added, from the statistics Delta keeps in its log
+        (no Spark job): in all (key ``""``) or per value of the partition column ``by``.
+
+        A file counts when its ``run_id`` column holds only ``run_id`` (minimum = maximum); a
+        file rewritten to keep other runs' rows (a ``replaceWhere`` on a data column) does not.
+        None when the statistics cannot tell (turned off, or an id longer than the 32
+        characters Delta keeps of a string): then count with Spark.
+        """
+        if len(run_id) > 32:
+            return None
+        rows: dict[str, int] = {}
+        for action in self.commit_actions(written.table, written.version):
+            add = action.get("add")
+            if add is None:
+                continue
+            stats = json.loads(add.get("stats") or "{}")
+            low = (stats.get("minValues") or {}).get("run_id")
+            high = (stats.get("maxValues") or {}).get("run_id")
+            if "numRecords" not in stats or (stats["numRecords"] and low is None):
+                return None
+            if stats["numRecords"] and not low == high == run_id:
+                continue
+            key = (add.get("partitionValues") or {}).get(by, "") if by else ""
+            rows[key] = rows.get(key, 0) + int(stats["numRecords"])
+        return rows
 
     def read(self, table: str, version: int | None = None) -> DataFrame:
         if not self.exists(table):
@@ -189,7 +258,7 @@ class Lakehouse:
         )
         if spec.replace_where:
             writer = writer.option("replaceWhere", spec.replace_where)
-        from data_pipeline.locks import exclusive
+        from data_pipeline.lakehouse.locks import exclusive
 
         timeout = float(os.environ.get("LADDER_LOCK_TIMEOUT_S", "3600"))
         with exclusive(self.root, f"table-{spec.table}", commit.txn_app_id, timeout):
@@ -198,6 +267,23 @@ class Lakehouse:
                 writer = writer.partitionBy(*spec.partition_by)
             writer.save(self.path(spec.table))
             return TableVersion(spec.table, self.version_written_by(spec.table, commit))
+
+    def write_all(self, writes: Sequence[TableWrite], commit: CommitInfo) -> list[TableVersion]:
+        """Commit several tables at once, one thread each (a commit of a small table is mostly
+        driver-side Delta work, so they overlap); the versions in the order of ``writes``.
+
+        Every write is waited for; the first error is then raised (the others' commits stand,
+        as they would have one after another).
+        """
+        if len(writes) <= 1:
+            return [self.write(w, commit) for w in writes]
+        with ThreadPoolExecutor(len(writes), thread_name_prefix="commit") as pool:
+            futures = [pool.submit(self.write, w, commit) for w in writes]
+            wait(futures)
+        for future in futures:
+            if future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
+        return [future.result() for future in futures]
 
     def remove_empty_files(self, table: str) -> list[str]:
         """Delete 0-byte Parquet files of a local table: left by a writer killed mid-write and
@@ -221,7 +307,10 @@ class Lakehouse:
         """
         latest = self.latest_version(table)
         meta = self.commit_metadata(table, latest) if latest is not None else {}
-        if (meta.get("run_id"), meta.get("stage")) == (commit.run_id, commit.stage):
+        if latest is not None and (meta.get("run_id"), meta.get("stage")) == (
+            commit.run_id,
+            commit.stage,
+        ):
             return latest
         marker = f'"run_id": "{commit.run_id}"'
         stage = f'"stage": "{commit.stage}"'
@@ -244,6 +333,19 @@ def conform(df: DataFrame, schema: StructType) -> DataFrame:
     if missing:
         raise ValueError(f"DataFrame lacks columns {missing} required by the table schema")
     return df.select([F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
+
+
+def open_lakehouse(project: ProjectConfig) -> Lakehouse:
+    """The project's lakehouse, on a Spark session made from its settings (starts Spark)."""
+    from data_pipeline.lakehouse.spark import get_spark
+
+    return Lakehouse(project.lakehouse, get_spark(project.spark))
+
+
+def first_value(df: DataFrame) -> Any:
+    """The first column of ``df``'s first row (one Spark job); None when it has no rows."""
+    row = df.first()
+    return None if row is None else row[0]
 
 
 def _fault_injection_delay(df: DataFrame, table: str) -> DataFrame:

@@ -17,6 +17,9 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
+#: How runs and configs name an artifact version: ``artifact:<name>[@<version>]``.
+ARTIFACT_PREFIX = "artifact:"
+
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 _NAME = re.compile(NAME_PATTERN)
 RULE = "letters, digits, '_', '-' and '.', starting with a letter or digit, at most 128"

@@ -10,10 +10,10 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
 
-from data_pipeline import schemas, storage
-from data_pipeline.lakehouse import TableVersion
-from data_pipeline.mds_sets import merge_stream
-from data_pipeline.packing import PackSpec, write_tails
+from data_pipeline.lakehouse import schemas, storage
+from data_pipeline.lakehouse.tables import TableVersion
+from data_pipeline.tokenize.mds_sets import merge_stream
+from data_pipeline.tokenize.packing import PackSpec, write_tails
 
 HELDOUT = "heldout_docs"
 TOKEN_COUNTS = "token_counts"

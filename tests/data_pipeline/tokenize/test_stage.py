@@ -14,15 +14,16 @@ import yaml
 from streaming import StreamingDataset
 from streaming.base.util import clean_stale_shared_memory
 
-from data_pipeline import schemas
-from data_pipeline.artifacts import ArtifactRegistry
-from data_pipeline.lakehouse import REJECTS, CommitInfo, TableWrite
-from data_pipeline.lineage import RunLog
-from data_pipeline.mds_sets import read_manifest
+from data_pipeline.lakehouse import schemas
+from data_pipeline.lakehouse.artifacts import ArtifactRegistry
+from data_pipeline.lakehouse.lineage import RunLog
+from data_pipeline.lakehouse.tables import REJECTS, CommitInfo, TableWrite
 from data_pipeline.project import load_project
 from data_pipeline.runner import open_lakehouse, run_stage
 from data_pipeline.samples import wiki_records
-from data_pipeline.tokenizer import load_fast_tokenizer
+from data_pipeline.stages import stage_config
+from data_pipeline.tokenize.mds_sets import read_manifest
+from data_pipeline.tokenize.tokenizer import load_fast_tokenizer
 from tests.tokenizers import base_tokenizer
 
 SEQ = 128
@@ -185,7 +186,7 @@ def test_same_input_and_config_give_byte_identical_shards(project, first):
 
 def test_one_task_writes_the_same_shards_as_several(project, first):
     """The task count only spreads groups over Spark tasks; the shards do not change."""
-    config = project.stage_config("tokenize").model_copy(update={"tasks": 1})
+    config = stage_config(project, "tokenize").model_copy(update={"tasks": 1})
     single = run_stage(project, "tokenize", run_id="t-one-task", force=True, config_override=config)
     a, b = Path(first.report["shards"]), Path(single.report["shards"])
     assert _written(a) == _written(b)
@@ -198,7 +199,7 @@ def test_one_task_writes_the_same_shards_as_several(project, first):
 def test_group_keys_place_each_group_on_its_task_and_balance_the_load(spark, tasks):
     from pyspark.sql import functions as F
 
-    from data_pipeline.stages.tokenize import group_keys
+    from data_pipeline.tokenize.stage import group_keys
 
     weights = {("a", 0): 5.0, ("a", 1): 5.0, ("b", 0): 4.0, ("c", 0): 3.0, ("d", 0): 2.0}
     keys = group_keys(spark, weights, tasks)
@@ -214,8 +215,8 @@ def test_group_keys_place_each_group_on_its_task_and_balance_the_load(spark, tas
 
 
 def test_quality_buckets_name_the_streams(spark):
-    from data_pipeline.config import ConfigError
-    from data_pipeline.stages.tokenize import TokenizeConfig, _stream_column
+    from data_pipeline.lakehouse.config import ConfigError
+    from data_pipeline.tokenize.stage import TokenizeConfig, _stream_column
 
     df = spark.createDataFrame(
         [("a", 0.9), ("a", 0.5), ("b", 0.1), ("b", None)], "source string, quality_score double"

@@ -21,8 +21,8 @@ import os
 import shutil
 from pathlib import Path
 
-from data_pipeline import storage
-from data_pipeline.names import check_name, within
+from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.names import check_name, within
 
 MANIFEST = "manifest.json"
 LATEST = "LATEST"

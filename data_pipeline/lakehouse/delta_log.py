@@ -101,5 +101,15 @@ def read_table(table_dir: str) -> pa.Table | None:
         return None
     if not files:
         return None
-    tables = [pq.read_table(f) for f in files]
-    return pa.concat_tables(tables, promote_options="default")
+    table = pa.concat_tables([pq.read_table(f) for f in files], promote_options="default")
+    # Spark's INT96 timestamps read as nanoseconds, whose Python values are pandas Timestamps;
+    # microseconds (Spark's precision) give datetime objects, as a Spark read does.
+    schema = pa.schema(
+        [
+            f.with_type(pa.timestamp("us", f.type.tz))
+            if pa.types.is_timestamp(f.type) and f.type.unit == "ns"
+            else f
+            for f in table.schema
+        ]
+    )
+    return table.cast(schema, safe=False)

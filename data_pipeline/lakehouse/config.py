@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -119,9 +119,9 @@ class SparkSettings(StrictModel):
             "ivy_dir": os.environ.get("LADDER_SPARK_IVY_DIR"),
             "ui": os.environ.get("LADDER_SPARK_UI"),
         }
-        update = {k: v for k, v in env.items() if v}
-        if "ui" in update:
-            update["ui"] = update["ui"].lower() in ("1", "true", "yes")
+        update: dict[str, str | bool] = {k: v for k, v in env.items() if v}
+        if env["ui"]:
+            update["ui"] = env["ui"].lower() in ("1", "true", "yes")
         return self.model_copy(update=update)
 
 

@@ -1,0 +1,6 @@
+"""Tokenisation in one place: tokenizer resolution (``tokenizer``), packing documents into
+fixed-length sequences (``packing``), the MDS shard writer and shard sets (``mds_writer``,
+``mds_sets``), the held-out split (``heldout``), SFT examples (``sft``, ``sft_packing``,
+``sft_samples``) and the two stages that use them: ``tokenize`` (``stage``, ``outputs``) and
+``sft_tokenize`` (``sft_stage``). This file imports nothing.
+"""
