@@ -28,7 +28,7 @@ def score_proxy(
     model_ref: str, lakehouse, artifacts_root: str, eval_cfg, specs: list, limit: int, docs: list
 ) -> dict[str, Any]:
     """Per-item task scores and per-document bits and bytes of one proxy model."""
-    from data_pipeline.artifacts import ArtifactRegistry
+    from data_pipeline.lakehouse.artifacts import ArtifactRegistry
     from evaluation.backend import make_backend
     from evaluation.engine import PackedScorer
     from evaluation.harness import evaluate_task

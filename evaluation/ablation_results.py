@@ -10,7 +10,6 @@ ablation_results@V`` walks from a row back to the raw files.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -100,23 +99,16 @@ def write_ablation_results(
     started_at: dt.datetime,
 ):  # fmt: skip
     """Append the rows in one idempotent commit and record the run (stage ``ablate``)."""
-    from data_pipeline.config import stable_hash
-    from data_pipeline.lakehouse import CommitInfo, TableWrite
-    from data_pipeline.lineage import SUCCEEDED, RunLog, RunRecord, code_version
+    from data_pipeline.lakehouse.recording import recorded_run
+    from data_pipeline.lakehouse.tables import CommitInfo, TableWrite
 
     stage = "ablate"
-    commit = CommitInfo(run_id, stage, stable_hash(config), code_version(), tuple(inputs))
     df = lakehouse.spark.createDataFrame(rows, SCHEMA)
-    written = lakehouse.write(TableWrite(table, df, mode="append", schema=SCHEMA), commit)
-    ended = dt.datetime.now(dt.UTC)
-    RunLog(lakehouse).record(
-        RunRecord(
-            run_id=run_id, stage=stage, status=SUCCEEDED, config_json=json.dumps(config),
-            config_hash=commit.config_hash, inputs=list(inputs), outputs=[written],
-            counts={"rows": len(rows)}, started_at=started_at, ended_at=ended,
-            duration_s=(ended - started_at).total_seconds(),
-        )
-    )  # fmt: skip
+    with recorded_run(lakehouse, stage, run_id, inputs, config, started_at=started_at,
+                      announce=False) as record:  # fmt: skip
+        commit = CommitInfo(run_id, stage, record.config_hash, record.code_version, tuple(inputs))
+        written = lakehouse.write(TableWrite(table, df, mode="append", schema=SCHEMA), commit)
+        record.outputs, record.counts = [written], {"rows": len(rows)}
     return written
 
 

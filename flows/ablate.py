@@ -20,7 +20,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from data_pipeline.names import RunId
+from data_pipeline.lakehouse.names import RunId
 from training.ablation import AblationConfig, BudgetError, budget_batches, check_budget
 
 VariantRunner = Callable[..., list[dict[str, Any]]]
@@ -33,8 +33,8 @@ def _one_line(err: BaseException) -> str:
 
 def run_variant(cfg: AblationConfig, prepared: dict, batches: int, docs: list, specs: list):
     """Train and score every seed of one variant; one record per seed."""
+    from data_pipeline.lakehouse.tables import open_lakehouse
     from data_pipeline.project import load_project
-    from data_pipeline.runner import open_lakehouse
     from evaluation.ablation import score_proxy
     from evaluation.config import load_eval_config
     from training.ablation_steps import train_proxy
@@ -55,8 +55,8 @@ def run_ablation(
 ) -> dict[str, Any]:
     """The steps shared by the flow and ``--no-prefect``; ``variants_runner(cfg, todo, batches,
     docs, specs)`` returns ``{variant: records or an exception}``."""
+    from data_pipeline.lakehouse.tables import open_lakehouse
     from data_pipeline.project import load_project
-    from data_pipeline.runner import open_lakehouse
     from evaluation.ablation import verdict
     from evaluation.ablation_results import (
         result_rows,
@@ -68,8 +68,9 @@ def run_ablation(
     from evaluation.config import load_eval_config
     from evaluation.perplexity import sample_heldout
     from evaluation.specs import load_gauntlet
+    from flows.ablate_data import chain_of, prepare_variant
     from training.ablation import load_ablation, variant_stages
-    from training.ablation_steps import chain_of, eval_heldout, prepare_variant
+    from training.ablation_steps import eval_heldout
     from training.recipe import load_recipe
 
     started = dt.datetime.now(dt.UTC)
@@ -137,16 +138,17 @@ def run_ablation(
 
 
 def _lineage_inputs(data: dict[str, dict], heldout: str) -> list:
-    from data_pipeline.lakehouse import TableVersion
+    from data_pipeline.lakehouse.tables import TableVersion, stored_ref
 
     refs = [heldout]
     for d in data.values():
         refs += [d[k] for k in ("docs_table", "shards") if d.get(k)] + d.get("models", [])
-    return [TableVersion(*TableVersion.parse(r)) for r in dict.fromkeys(refs)]
+    parsed = [TableVersion.parse(r) for r in dict.fromkeys(refs)]
+    return [stored_ref(name, version) for name, version in parsed if version is not None]
 
 
 def _chart_path(artifacts: str, name: str, run_id: str):
-    from data_pipeline import storage
+    from data_pipeline.lakehouse import storage
     from training.paths import local_mirror
 
     return local_mirror(storage.join(artifacts, "ablate", name, run_id)) / "ablation.png"

@@ -22,8 +22,14 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from data_pipeline.config import ConfigError, StrictModel, parse_model, read_yaml, resolve_path
-from data_pipeline.names import Name
+from data_pipeline.lakehouse.config import (
+    ConfigError,
+    StrictModel,
+    parse_model,
+    read_yaml,
+    resolve_path,
+)
+from data_pipeline.lakehouse.names import Name
 
 
 class Variant(StrictModel):
@@ -138,9 +144,9 @@ def set_dotted(target: dict[str, Any], key: str, value: Any, origin: str) -> Non
 def variant_stages(cfg: AblationConfig, variant: Variant, chain: list[str]) -> dict[str, Any]:
     """The ``stages:`` section of ``variant``: the project's stage settings (files read), then
     ``base``, then the variant's overrides; dedup never incremental."""
-    from data_pipeline.project import load_project
+    from data_pipeline.lakehouse.project import read_project
 
-    stages = copy.deepcopy(load_project(cfg.project).stages)
+    stages = copy.deepcopy(read_project(cfg.project).stages)
     for key, value in {**cfg.base, **variant.overrides}.items():
         if key.split(".")[0] not in chain:
             raise ConfigError(
@@ -179,11 +185,11 @@ class BudgetError(ValueError):
 def plan_text(cfg: AblationConfig, gpu: str = "h100", mfu: float = 0.4, price: float = 2.5) -> str:
     """``ladder plan`` of one proxy run, per variant (which stages rerun, runs, cost) and the
     total; reads no data and starts neither Spark nor torch."""
-    from data_pipeline.project import load_project
+    from data_pipeline.lakehouse.project import read_project
     from training.plan import format_plan, make_plan
     from training.recipe import load_recipe
 
-    chain = cfg.stages or load_project(cfg.project).pipeline
+    chain = cfg.stages or read_project(cfg.project).pipeline
     recipe = load_recipe(cfg.proxy.recipe)
     batches = budget_batches(cfg.proxy.tokens, recipe.tokens_per_batch)
     proxy = load_recipe(cfg.proxy.recipe, [f"duration={batches}ba"])

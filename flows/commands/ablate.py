@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from data_pipeline.names import arg_type
+from data_pipeline.lakehouse.names import arg_type
 from flows.prefect_server import add_prefect_flag
 
 

@@ -80,8 +80,8 @@ def _setup(tmp_path: Path, write_project, tokenizer: str) -> Path:
 def test_ablation_shares_ingest_keeps_budget_survives_failures_and_records_lineage(
     prefect_harness, spark, tmp_path, write_project, request
 ):
-    from data_pipeline.lakehouse import Lakehouse
-    from data_pipeline.lineage import RunLog, format_lineage, lineage
+    from data_pipeline.lakehouse.lineage import RunLog, format_lineage, lineage
+    from data_pipeline.lakehouse.tables import Lakehouse
     from flows.ablate import ablate, ablate_plain
 
     config = _setup(tmp_path, write_project, str(base_tokenizer(request.config)))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from data_pipeline.config import ConfigError
+from data_pipeline.lakehouse.config import ConfigError
 from training.ablation import (
     BudgetError,
     budget_batches,
