@@ -79,7 +79,7 @@ def result_rows(
     """Rows of ``ablation_results``; ``data[variant]`` holds status, docs, tokens, refs."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     by_name = {f.variant: f for f in ranked}
-    rows = []
+    rows: list[tuple] = []
     for name, d in data.items():
         common = (d.get("docs"), d.get("tokens"), d.get("docs_table"), d.get("shards"),
                   ",".join(d.get("models", [])), heldout)  # fmt: skip

@@ -34,8 +34,12 @@ def eval_heldout(lakehouse, prepared: list[dict[str, Any]], reference: str, run_
             .join(read(p["heldout"]).select("doc_id"), "doc_id", "left_anti")
         )
         heldout = heldout.join(trained, "doc_id", "left_anti")
-    inputs = [TableVersion(*TableVersion.parse(p["docs_table"])) for p in prepared]
-    inputs.append(TableVersion(*TableVersion.parse(ref["heldout"])))
+
+    def pinned(ref: str) -> TableVersion:
+        table, version = TableVersion.parse(ref)
+        return TableVersion(table, int(version or 0))
+
+    inputs = [pinned(p["docs_table"]) for p in prepared] + [pinned(ref["heldout"])]
     stage = "ablate-heldout"
     config = {"reference": reference, "variants": [p["variant"] for p in prepared]}
     with recorded_run(lakehouse, stage, run_id, inputs, config, announce=False) as record:
