@@ -17,6 +17,8 @@ from evaluation.specs import DataSpec
 
 EVAL_SPLIT = "eval"
 FEWSHOT_SPLIT = "fewshot"
+# datasets draws a bar for every map over a task's examples; ladder shows one line per model
+datasets.disable_progress_bars()
 
 
 def package_root(package: str) -> Path:

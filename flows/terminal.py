@@ -15,6 +15,8 @@ import threading
 import time
 from typing import TextIO
 
+LABEL_WIDTH = 16  # the longest stage name (dedup_paragraphs); longer labels push the rest on
+
 
 class Terminal:
     """Writes progress lines for labels (stage names, models) to ``stream``."""
@@ -40,7 +42,7 @@ class Terminal:
         with self.lock:
             start = self.started.setdefault(label, now)
             pct = f"{100 * fraction:3.0f}%" if fraction is not None else "    "
-            text = f"{label:<10} {pct}  {_clock(now - start)}  {_strip(label, message)}"
+            text = f"{label:<{LABEL_WIDTH}} {pct}  {_clock(now - start)}  {_strip(label, message)}"
             if self.tty:
                 width = shutil.get_terminal_size((100, 20)).columns - 1
                 self.stream.write("\r" + text[:width].ljust(width))
@@ -54,7 +56,7 @@ class Terminal:
         """End ``label``'s line with ``summary`` and its elapsed time."""
         with self.lock:
             elapsed = time.monotonic() - self.started.pop(label, time.monotonic())
-            text = f"{label:<10} done  {_clock(elapsed)}  {summary}"
+            text = f"{label:<{LABEL_WIDTH}} done  {_clock(elapsed)}  {summary}"
             if self.tty and self.open_line:
                 width = shutil.get_terminal_size((100, 20)).columns - 1
                 self.stream.write("\r" + text[:width].ljust(width) + "\n")

@@ -1,5 +1,6 @@
 """Subcommand modules of ``ladder``; each has ``register(subparsers)``."""
 
+from flows.commands import ablate as ablate_commands
 from flows.commands import data
 from flows.commands import dedup as dedup_commands
 from flows.commands import eval as eval_commands
@@ -16,4 +17,5 @@ COMMAND_MODULES = [
     mix_commands,
     platform_commands,
     train_commands,
+    ablate_commands,
 ]

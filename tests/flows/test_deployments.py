@@ -22,6 +22,7 @@ def test_every_area_is_deployed():
         "evaluate.py:evaluate",
         "ladder.py:ladder",
         "status.py:status",
+        "ablate.py:ablate",
     ):
         assert f"flows/{flow}" in entrypoints
     nightly = next(d for d in DEPLOYMENTS if d["name"] == "curate-nightly")
@@ -48,6 +49,7 @@ def test_a_bad_parameter_is_refused_before_running():
         ("flows/curate.py:run_single_stage", "run_id"),
         ("flows/evaluate.py:evaluate", "run_id"),
         ("flows/train.py:train_flow", "run_name"),
+        ("flows/ablate.py:ablate", "run_id"),
     ],
 )
 def test_an_escaping_run_id_is_refused_by_every_flow_and_its_deployment(entrypoint, key):

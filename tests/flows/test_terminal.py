@@ -17,7 +17,7 @@ def test_a_tty_gets_one_line_per_label_rewritten_in_place():
     text = out.getvalue()
     assert text.count("\n") == 1 and text.count("\r") == 3  # one finished line
     last = text.split("\r")[-1]
-    assert last.startswith("ingest     done  00:00  ingested 1,000, quarantined 3")
+    assert last.startswith(f"{'ingest':<16} done  00:00  ingested 1,000, quarantined 3")
     assert " 75%  00:00  3/4 tasks, 0.75 tasks/s" in text.split("\r")[2]
 
 
@@ -46,3 +46,11 @@ def test_the_harness_builds_requests_without_a_bar_per_task():
     import evaluation.harness  # noqa: F401 - importing it quiets lm-eval's request bars
 
     assert lm_eval.api.task.tqdm([1, 2]).disable
+
+
+def test_evaluation_data_loading_draws_no_dataset_bars():
+    import datasets
+
+    import evaluation.data  # noqa: F401 - importing it turns datasets' map bars off
+
+    assert not datasets.is_progress_bar_enabled()
