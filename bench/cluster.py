@@ -48,10 +48,10 @@ def run_one(name: str, chars: int, folder: Path) -> dict:
     from data_pipeline.lakehouse import storage
     from data_pipeline.lakehouse.config import SparkSettings
     from data_pipeline.lakehouse.spark import get_spark
+    from data_pipeline.lakehouse.tokenizer import default_tokenizer_dir
     from data_pipeline.project import load_project
     from data_pipeline.runner import new_run_id, run_stage
     from data_pipeline.tokenize.mds_sets import content_hash
-    from data_pipeline.tokenize.tokenizer import default_tokenizer_dir
 
     master, where = SETUPS[name]
     cluster_master = os.environ.pop("LADDER_SPARK_MASTER")  # it would override local[2]

@@ -251,7 +251,7 @@ def run_spark_paragraphs(docs: list[str]) -> tuple[dict, float]:
     df.count()
     start = time.perf_counter()
     annotated, persisted, _ = annotate(df, ParagraphDedupConfig())
-    counts = account(annotated, "p", "para_action", "para_reason", "p.")
+    counts = account(annotated, "p", "p", "para_action", "para_reason", "p.").as_counts()
     elapsed = time.perf_counter() - start
     for frame in (*persisted, annotated, df):
         frame.unpersist()

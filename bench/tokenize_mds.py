@@ -242,9 +242,9 @@ def main() -> None:
     os.environ.setdefault("LADDER_SPARK_JARS_DIR", str(REPO / "infra" / "jars"))
     from data_pipeline.lakehouse.config import SparkSettings
     from data_pipeline.lakehouse.spark import get_spark
+    from data_pipeline.lakehouse.tokenizer import default_tokenizer_dir, tokenizer_json_path
     from data_pipeline.project import load_project
     from data_pipeline.stages import stage_config as config_of
-    from data_pipeline.tokenize.tokenizer import default_tokenizer_dir, tokenizer_json_path
 
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)

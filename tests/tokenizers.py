@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data_pipeline.tokenize.tokenizer import default_tokenizer_dir
+from data_pipeline.lakehouse.tokenizer import default_tokenizer_dir
 
 
 def base_tokenizer(pytest_config) -> Path:

@@ -5,7 +5,7 @@
 transformers de-quantises the Q4_1 weights into a ``LlamaForCausalLM``, whose state dict is
 copied into a fresh ``LlamaForCausalLM`` (``save_pretrained`` refuses GGUF-loaded models). The
 tokenizer is the project's default one
-(``data_pipeline.tokenize.tokenizer.default_tokenizer_dir``), extracted from the same file. A
+(``data_pipeline.lakehouse.tokenizer.default_tokenizer_dir``), extracted from the same file. A
 ``MANIFEST.json`` records the source file's SHA-256 and the parameter count; the flow registers
 the folder as an artifact with its content hash.
 """
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
-from data_pipeline.tokenize.tokenizer import GGUF_FILE, GGUF_PACKAGE, default_tokenizer_dir
+from data_pipeline.lakehouse.tokenizer import GGUF_FILE, GGUF_PACKAGE, default_tokenizer_dir
 
 BASE_NAME = "smollm2-135m-instruct"
 KNOWN_BASE_MODELS = {

@@ -20,15 +20,15 @@ from pathlib import Path
 import numpy as np
 
 from data_pipeline.lakehouse.config import stable_hash
+from data_pipeline.lakehouse.tokenizer import join_documents
 
 MAX_DOCS = 5000
 
 
 def pack(token_lists: list[list[int]], eos_id: int, seq_len: int) -> list[np.ndarray]:
-    """Concatenate documents (each + EOS) and cut into ``seq_len`` pieces, keeping the tail."""
-    flat = np.fromiter(
-        (t for tokens in token_lists for t in (*tokens, eos_id)), dtype=np.int64
-    )  # fmt: skip
+    """Documents joined as the tokenize stage joins them (``join_documents``: each + EOS), cut
+    into ``seq_len`` pieces, keeping the tail."""
+    flat, _ = join_documents(token_lists, eos_id, None, np.int64)
     return [flat[i : i + seq_len] for i in range(0, len(flat), seq_len)]
 
 
@@ -48,7 +48,7 @@ def heldout_eval_shards(
     tokenizer's EOS."""
     from streaming import MDSWriter
 
-    from data_pipeline.tokenize.tokenizer import load_fast_tokenizer, token_dtype, tokenizer_info
+    from data_pipeline.lakehouse.tokenizer import load_fast_tokenizer, token_dtype, tokenizer_info
 
     version = version if version is not None else lakehouse.latest_version(table)
     if version is None:

@@ -96,12 +96,11 @@ def build_hf_model(spec: ModelSpec, artifacts_root: Path | None, device: str):
         )
     tokenizer_dir = spec.tokenizer
     if tokenizer_dir in (None, "default"):
-        if source is not None and (source / "tokenizer.json").is_file():
-            tokenizer_dir = str(source)
-        elif spec.tokenizer == "default" and artifacts_root is not None:
-            from data_pipeline.tokenize.tokenizer import default_tokenizer_dir
+        own = source is not None and (source / "tokenizer.json").is_file()
+        if own or (spec.tokenizer == "default" and artifacts_root is not None):
+            from data_pipeline.lakehouse.tokenizer import model_tokenizer_dir
 
-            tokenizer_dir = str(default_tokenizer_dir(artifacts_root))
+            tokenizer_dir = str(model_tokenizer_dir(None, source, artifacts_root or ""))
         else:
             tokenizer_dir = None
     tokenizer = (

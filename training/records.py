@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.tokenizer import model_tokenizer_dir
 from training.paths import RunPaths, local_mirror, package_models_root
 from training.recipe import ARTIFACT_PREFIX, TABLE_PREFIX, Recipe, load_recipe, save_recipe
 from training.reuse import check_same_recipe
@@ -86,13 +87,7 @@ def register_base_model(registry: ArtifactRegistry, folder: Path, manifest: dict
 
 def _tokenizer_dir(model, artifacts_root: Path) -> Path:
     """The tokenizer the run trains with: explicit, the model folder's own, or the default."""
-    if model.tokenizer not in (None, "default"):
-        return Path(model.tokenizer)
-    if model.source and (Path(model.source) / "tokenizer.json").is_file():
-        return Path(model.source)
-    from data_pipeline.tokenize.tokenizer import default_tokenizer_dir
-
-    return default_tokenizer_dir(artifacts_root)
+    return model_tokenizer_dir(model.tokenizer, model.source, artifacts_root)
 
 
 def shard_manifest(recipe: Recipe) -> dict | None:
@@ -126,7 +121,7 @@ def check_tokenizer(manifest: dict | None, tokenizer_dir: Path | None, vocab_siz
         and tokenizer_dir is not None
         and (tokenizer_dir / "tokenizer.json").is_file()
     ):
-        from data_pipeline.tokenize.tokenizer import tokenizer_info
+        from data_pipeline.lakehouse.tokenizer import tokenizer_info
 
         mine = tokenizer_info(tokenizer_dir).sha256
         if mine != info["sha256"]:

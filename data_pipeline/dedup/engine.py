@@ -41,6 +41,7 @@ from data_pipeline.dedup.phases import (
 )
 from data_pipeline.dedup.report import markdown_report
 from data_pipeline.dedup.signing import text_fingerprint
+from data_pipeline.funnel import Funnel
 
 __all__ = ["DedupResult", "Prior", "deduplicate"]
 
@@ -56,6 +57,7 @@ class DedupResult:
     signatures_mode: Literal["overwrite", "append"]
     counts: dict[str, int]
     report: dict[str, Any]
+    funnel: Funnel
     persisted: list[DataFrame] = field(default_factory=list)
 
 
@@ -100,19 +102,19 @@ def deduplicate(
     members, by_reason, n_members, n_clusters = audit_phase(
         labels, h, order, rule_cols, config, prior_used, clock, keep
     )
-    counts = _counts(h.per_source, by_reason)
-    counts.update(
-        {
-            "dedup.signatures_computed": h.computed,
-            "dedup.signatures_reused": sum(h.per_source.values()) - h.computed,
-            "dedup.candidate_pairs": fuzzy.pairs,
-            "dedup.verified_pairs": fuzzy.verified,
-            "dedup.oversized_buckets": fuzzy.oversized,
-            "dedup.clustered_docs": n_members,
-            "dedup.clusters": n_clusters,
-            "dedup.cc_rounds": rounds,
-        }
-    )
+    funnel = _funnel(stage, h.per_source, by_reason)
+    for key, n in {
+        "dedup.signatures_computed": h.computed,
+        "dedup.signatures_reused": sum(h.per_source.values()) - h.computed,
+        "dedup.candidate_pairs": fuzzy.pairs,
+        "dedup.verified_pairs": fuzzy.verified,
+        "dedup.oversized_buckets": fuzzy.oversized,
+        "dedup.clustered_docs": n_members,
+        "dedup.clusters": n_clusters,
+        "dedup.cc_rounds": rounds,
+    }.items():
+        funnel.extra(key, n)
+    counts = funnel.as_counts()
     stored_rows = h.new if h.reused is None else h.new.unionByName(h.reused)
     append = prior.signatures is not None and h.removed == 0
     signature_rows = (h.new if append else stored_rows).withColumns(
@@ -141,27 +143,22 @@ def deduplicate(
         signatures_mode="append" if append else "overwrite",
         counts=counts,
         report=report,
+        funnel=funnel,
         persisted=keep,
     )
 
 
-def _counts(per_source: dict[str, int], by_reason: list) -> dict[str, int]:
-    """Funnel counts (docs/conventions.md): input = kept + rejected, per reason and source."""
-    counts: dict[str, int] = {}
+def _funnel(stage: str, per_source: dict[str, int], by_reason: list) -> Funnel:
+    """The run's funnel (docs/conventions.md): input = kept + rejected, per reason and source."""
+    reasons = [(f, r) for r, f in clusters.FILTER_OF.items()]
+    funnel = Funnel(stage, sources=sorted(per_source), reasons=reasons)
     rejected_by_source: dict[str, int] = {}
     for row in by_reason:
         source, reason, n = row["source"], row["reason"], row["count"]
-        key = f"rejected.{clusters.FILTER_OF[reason]}.{reason}"
-        counts[key] = counts.get(key, 0) + n
+        funnel.add(source, "rejected", n, clusters.FILTER_OF[reason], reason)
         rejected_by_source[source] = rejected_by_source.get(source, 0) + n
-    for key in (f"rejected.{f}.{r}" for r, f in clusters.FILTER_OF.items()):
-        counts.setdefault(key, 0)
     for source, n in sorted(per_source.items()):
-        rejected = rejected_by_source.get(source, 0)
-        counts[f"source.{source}.input"] = n
-        counts[f"source.{source}.kept"] = n - rejected
-        counts[f"source.{source}.rejected"] = rejected
-    counts["input"] = sum(per_source.values())
-    counts["rejected"] = sum(rejected_by_source.values())
-    counts["kept"] = counts["input"] - counts["rejected"]
-    return counts
+        funnel.add(source, "input", n)
+        funnel.add(source, "kept", n - rejected_by_source.get(source, 0))
+    funnel.check()
+    return funnel

@@ -187,17 +187,18 @@ class Lakehouse:
         return {}
 
     def added_rows(
-        self, written: TableVersion, run_id: str, by: str | None = None
+        self, written: TableVersion, run_id: str | None, by: str | None = None
     ) -> dict[str, int] | None:
-        """Rows of ``run_id`` that one commit added, from the statistics Delta keeps in its log
-        (no Spark job): in all (key ``""``) or per value of the partition column ``by``.
+        """Rows of ``run_id`` (or, with None, all rows) that one commit added, from the
+        statistics Delta keeps in its log (no Spark job): in all (key ``""``) or per value of
+        the partition column ``by``.
 
         A file counts when its ``run_id`` column holds only ``run_id`` (minimum = maximum); a
         file rewritten to keep other runs' rows (a ``replaceWhere`` on a data column) does not.
-        None when the statistics cannot tell (turned off, or an id longer than the 32
-        characters Delta keeps of a string): then count with Spark.
+        None when the statistics cannot tell (turned off, an id longer than the 32 characters
+        Delta keeps of a string, or ``by`` is not a partition column): then count with Spark.
         """
-        if len(run_id) > 32:
+        if run_id is not None and len(run_id) > 32:
             return None
         rows: dict[str, int] = {}
         for action in self.commit_actions(written.table, written.version):
@@ -205,13 +206,19 @@ class Lakehouse:
             if add is None:
                 continue
             stats = json.loads(add.get("stats") or "{}")
-            low = (stats.get("minValues") or {}).get("run_id")
-            high = (stats.get("maxValues") or {}).get("run_id")
-            if "numRecords" not in stats or (stats["numRecords"] and low is None):
+            if "numRecords" not in stats:
                 return None
-            if stats["numRecords"] and not low == high == run_id:
-                continue
-            key = (add.get("partitionValues") or {}).get(by, "") if by else ""
+            if run_id is not None and stats["numRecords"]:
+                low = (stats.get("minValues") or {}).get("run_id")
+                high = (stats.get("maxValues") or {}).get("run_id")
+                if low is None:
+                    return None
+                if not low == high == run_id:
+                    continue
+            partitions = add.get("partitionValues") or {}
+            if by and by not in partitions:
+                return None
+            key = partitions[by] if by else ""
             rows[key] = rows.get(key, 0) + int(stats["numRecords"])
         return rows
 

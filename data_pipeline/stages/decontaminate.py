@@ -37,7 +37,6 @@ from data_pipeline.decontam.scan import (
 )
 from data_pipeline.lakehouse import storage
 from data_pipeline.lakehouse.tables import REJECTS, ArtifactRef, TableVersion, TableWrite
-from data_pipeline.stages.conservation import verify_committed
 from data_pipeline.stages.edit_accounting import account
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
 
@@ -86,7 +85,10 @@ def run(ctx: StageContext) -> StageOutput:
     ctx.progress(f"index: {built.rows.num_rows} n-grams of {len(built.stats)} tasks", 0.2)
     index_df = index_frame(ctx.spark, built).persist(StorageLevel.MEMORY_AND_DISK)
     annotated = scan_docs(docs, built, cfg).persist(StorageLevel.MEMORY_AND_DISK)
-    counts = account(annotated, FILTER, "decontam_action", "decontam_reason", "decontam.docs_")
+    funnel = account(
+        annotated, STAGE, FILTER, "decontam_action", "decontam_reason", "decontam.docs_"
+    )
+    counts = funnel.as_counts()
     hits = hit_rows(annotated, index_df, ctx.run_id).persist(StorageLevel.MEMORY_AND_DISK)
     found = found_per_task(hits)
     rows = decontam_report.task_rows(built.stats, found)
@@ -124,7 +126,7 @@ def run(ctx: StageContext) -> StageOutput:
     )
 
     def verify(written: dict[str, TableVersion]) -> None:
-        verify_committed(ctx.lakehouse, written, counts, OUTPUT, STAGE)
+        funnel.verify_committed(ctx.lakehouse, written, OUTPUT, ctx.run_id, whole_output=True)
 
     return StageOutput(
         writes=[

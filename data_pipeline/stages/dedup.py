@@ -29,7 +29,6 @@ from data_pipeline.dedup.config import DedupConfig
 from data_pipeline.dedup.engine import Prior, deduplicate
 from data_pipeline.dedup.signing import SIGNATURE_TABLE, SIGNATURES
 from data_pipeline.lakehouse.tables import REJECTS, TableVersion, TableWrite
-from data_pipeline.stages.conservation import verify_committed
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
 
 STAGE = "dedup"
@@ -111,7 +110,7 @@ def run(ctx: StageContext) -> StageOutput:
     counts = result.counts
 
     def verify(written: dict[str, TableVersion]) -> None:
-        verify_committed(ctx.lakehouse, written, counts, OUTPUT, STAGE)
+        result.funnel.verify_committed(ctx.lakehouse, written, OUTPUT, ctx.run_id, True)
 
     return StageOutput(
         writes=[

@@ -29,7 +29,6 @@ from data_pipeline.dedup.paragraphs import (
     piece_hashes,
 )
 from data_pipeline.lakehouse.tables import REJECTS, TableVersion, TableWrite, first_value
-from data_pipeline.stages.conservation import verify_committed
 from data_pipeline.stages.edit_accounting import account
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
 
@@ -110,7 +109,8 @@ def run(ctx: StageContext) -> StageOutput:
     cfg: ParagraphDedupConfig = ctx.config
     docs = ctx.read(cfg.input_table)
     annotated, persisted, groups = annotate(docs, cfg)
-    counts = account(annotated, STAGE, "para_action", "para_reason", "paragraphs.docs_")
+    funnel = account(annotated, STAGE, STAGE, "para_action", "para_reason", "paragraphs.docs_")
+    counts = funnel.as_counts()
     counts["paragraphs.hashed"] = persisted[1].count()
     counts["paragraphs.repeated_groups"] = groups.count()
     counts["paragraphs.removed"] = int(first_value(annotated.agg(F.sum("paras_removed"))) or 0)
@@ -145,7 +145,7 @@ def run(ctx: StageContext) -> StageOutput:
     }
 
     def verify(written: dict[str, TableVersion]) -> None:
-        verify_committed(ctx.lakehouse, written, counts, OUTPUT, STAGE)
+        funnel.verify_committed(ctx.lakehouse, written, OUTPUT, ctx.run_id, whole_output=True)
 
     return StageOutput(
         writes=[

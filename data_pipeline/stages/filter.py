@@ -37,7 +37,7 @@ from data_pipeline.lakehouse.tables import REJECTS, TableVersion, TableWrite
 from data_pipeline.progress import track_progress
 from data_pipeline.report.funnel import funnel_from_counts, render_chart
 from data_pipeline.report.stage import filter_markdown
-from data_pipeline.stages.filter_accounting import account, verify_commit
+from data_pipeline.stages.filter_accounting import account
 from data_pipeline.stages.filter_config import FilterConfig
 from data_pipeline.stages.filter_sample import estimate_quality_threshold, sample_docs
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
@@ -122,7 +122,8 @@ def run(ctx: StageContext) -> StageOutput:
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
     with track_progress(ctx.spark, "filter", ctx.progress, len(sources), unit="sources"):
-        counts = account(annotated, sources)
+        funnel = account(annotated, sources)
+    counts = funnel.as_counts()
     kept = annotated.filter(F.col("reason").isNull()).select(
         *[
             F.lit(ctx.run_id).alias("run_id") if f.name == "run_id" else F.col(f.name)
@@ -152,7 +153,7 @@ def run(ctx: StageContext) -> StageOutput:
     report["files"] = [render_chart([step], chart, f"filter run {ctx.run_id}")]
 
     def verify(written: dict[str, TableVersion]) -> None:
-        verify_commit(ctx, written, counts, sources, cfg.output, STAGE)
+        funnel.verify_committed(ctx.lakehouse, written, cfg.output, ctx.run_id)
 
     return StageOutput(
         writes=[

@@ -10,6 +10,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
 
+from data_pipeline.funnel import Funnel
 from data_pipeline.lakehouse import schemas, storage
 from data_pipeline.lakehouse.tables import TableVersion
 from data_pipeline.tokenize.mds_sets import merge_stream
@@ -116,37 +117,23 @@ def finish_shard_set(
 
 def _counts(streams: dict, stats: list, heldout: dict[str, int]) -> dict[str, int]:
     """Documents per source (input = kept + heldout + rejected, checked) and tokens."""
-    counts: dict[str, int] = {}
-
-    def add(key: str, value: int) -> None:
-        counts[key] = counts.get(key, 0) + int(value)
-
+    funnel = Funnel("tokenize", outcomes=("kept", "heldout", "rejected"))
     for row in stats:
-        add(f"source.{row['source']}.input", row["n"])
-        add(f"source.{row['source']}.rejected", row["empty"] or 0)
-        add("rejected.tokenize.empty_text", row["empty"] or 0)
-    for stream, s in streams.items():
-        add(f"stream.{stream}.sequences", s["sequences"])
-        add("tokens.dropped", s["tokens_dropped"])
-        add("sequences", s["sequences"])
-        add("shards", len(s["shards"]))
-        for source, v in s["sources"].items():
-            add(f"source.{source}.kept", v["docs"])
-            add(f"source.{source}.tokens", v["tokens"])
-            add("tokens", v["tokens"])
-    problems = []
+        funnel.add(row["source"], "input", row["n"])
+        funnel.add(row["source"], "rejected", row["empty"] or 0, "tokenize", "empty_text")
     for source in sorted({row["source"] for row in stats}):
-        add(f"source.{source}.kept", 0)
-        add(f"source.{source}.heldout", heldout.get(source, 0))
-        parts = [counts[f"source.{source}.{k}"] for k in ("kept", "heldout", "rejected")]
-        if sum(parts) != counts[f"source.{source}.input"]:
-            problems.append(f"{source}: input {counts[f'source.{source}.input']} != {parts}")
-    if problems:
-        raise RuntimeError("tokenize: documents went missing: " + "; ".join(problems))
-    for key in ("input", "kept", "heldout", "rejected"):
-        counts[key] = sum(
-            v for k, v in counts.items() if k.startswith("source.") and k.endswith(key)
-        )
+        funnel.add(source, "heldout", heldout.get(source, 0))
+    for stream, s in streams.items():
+        funnel.extra(f"stream.{stream}.sequences", s["sequences"])
+        funnel.extra("tokens.dropped", s["tokens_dropped"])
+        funnel.extra("sequences", s["sequences"])
+        funnel.extra("shards", len(s["shards"]))
+        for source, v in s["sources"].items():
+            funnel.add(source, "kept", v["docs"])
+            funnel.extra(f"source.{source}.tokens", v["tokens"])
+            funnel.extra("tokens", v["tokens"])
+    funnel.check()
+    counts = funnel.as_counts()
     counts.setdefault("tokens", 0)
     counts.setdefault("tokens.dropped", 0)
     counts["tokens.written"] = counts["tokens"] - counts["tokens.dropped"]

@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.tokenizer import join_documents
 from data_pipeline.tokenize.mds_writer import ShardWriter
 
 RESULT_SCHEMA = (
@@ -120,16 +121,8 @@ class _Group:
 
 def encode_documents(tokenizer, texts: list[str], spec: PackSpec) -> tuple[np.ndarray, np.ndarray]:
     """Token ids of ``texts`` with separators, concatenated, and the length of each document."""
-    import itertools
-
     encodings = tokenizer.encode_batch_fast(texts, add_special_tokens=False)
-    ids = [e.ids for e in encodings]
-    extra = 1 + (spec.bos_id is not None)
-    lengths = np.fromiter((len(x) + extra for x in ids), np.int64, count=len(ids))
-    eos, bos = [spec.eos_id], [spec.bos_id]
-    parts = (bos + x + eos for x in ids) if spec.bos_id is not None else (x + eos for x in ids)
-    flat = np.fromiter(itertools.chain.from_iterable(parts), spec.dtype, count=int(lengths.sum()))
-    return flat, lengths
+    return join_documents([e.ids for e in encodings], spec.eos_id, spec.bos_id, spec.dtype)
 
 
 _TOKENIZERS: dict[str, object] = {}

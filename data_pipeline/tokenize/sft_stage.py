@@ -26,12 +26,19 @@ from pydantic import Field, model_validator
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from data_pipeline.funnel import Funnel
 from data_pipeline.lakehouse import storage
 from data_pipeline.lakehouse.artifacts import ArtifactRegistry
 from data_pipeline.lakehouse.config import ConfigError, StrictModel, resolve_path
 from data_pipeline.lakehouse.names import TableName
 from data_pipeline.lakehouse.schemas import QUARANTINE as QUARANTINE_SCHEMA
 from data_pipeline.lakehouse.tables import QUARANTINE, TableVersion, TableWrite
+from data_pipeline.lakehouse.tokenizer import (
+    resolve_tokenizer,
+    token_dtype,
+    tokenizer_info,
+    tokenizer_json_path,
+)
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
 from data_pipeline.tokenize.mds_sets import (
     content_hash,
@@ -44,12 +51,6 @@ from data_pipeline.tokenize.mds_sets import (
 from data_pipeline.tokenize.sft import SftSpec
 from data_pipeline.tokenize.sft_packing import RESULT_SCHEMA, columns, sft_partition
 from data_pipeline.tokenize.sft_samples import wiki_qa_records
-from data_pipeline.tokenize.tokenizer import (
-    resolve_tokenizer,
-    token_dtype,
-    tokenizer_info,
-    tokenizer_json_path,
-)
 
 STAGE = "sft_tokenize"
 
@@ -248,41 +249,32 @@ def _input_ref(ctx: StageContext) -> dict:
 
 
 def _finish(out: str, results: list[dict], cfg, dtype: str, info) -> tuple[dict, dict[str, int]]:
-    counts: dict[str, int] = {}
-
-    def add(key: str, value: int) -> None:
-        counts[key] = counts.get(key, 0) + int(value)
-
+    funnel = Funnel(STAGE, outcomes=("kept", "quarantined"))
+    for key in ("tokens", "response_tokens", "sequences"):
+        funnel.extra(key, 0)
     streams: dict[str, dict] = {}
     for r in results:
         source = r["source"]
         if r["kind"] == "quarantine":
-            add("quarantined", 1)
-            add(f"quarantined.{r['reason']}", 1)
-            add(f"source.{source}.quarantined", 1)
+            funnel.add(source, "quarantined", 1, reason=r["reason"])
         elif r["kind"] == "source":
             s = streams.setdefault(r["stream"], {"sequences": 0, "examples": 0, "tokens": 0})
             s["examples"] += r["examples"]
             s["tokens"] += r["tokens"]
-            add("kept", r["examples"])
-            add("tokens", r["tokens"])
-            add("response_tokens", r["response_tokens"])
-            add(f"source.{source}.kept", r["examples"])
-            add(f"source.{source}.tokens", r["tokens"])
+            funnel.add(source, "kept", r["examples"])
+            funnel.extra("tokens", r["tokens"])
+            funnel.extra("response_tokens", r["response_tokens"])
+            funnel.extra(f"source.{source}.tokens", r["tokens"])
         else:
             s = streams.setdefault(r["stream"], {"sequences": 0, "examples": 0, "tokens": 0})
             s["sequences"] += r["sequences"]
-            add("sequences", r["sequences"])
+            funnel.extra("sequences", r["sequences"])
     for stream, s in streams.items():
         s["shards"] = merge_stream(storage.join(out, stream))
         if sum(x["samples"] for x in s["shards"]) != s["sequences"]:
             raise RuntimeError(f"sft_tokenize: stream {stream!r}: index and writers disagree")
-    for key in ("kept", "quarantined", "tokens", "response_tokens", "sequences"):
-        counts.setdefault(key, 0)
-    counts["input"] = counts["kept"] + counts["quarantined"]
-    for source in {k.split(".")[1] for k in counts if k.startswith("source.")}:
-        kept = counts.setdefault(f"source.{source}.kept", 0)
-        counts[f"source.{source}.input"] = kept + counts.get(f"source.{source}.quarantined", 0)
+    funnel.check()
+    counts = funnel.as_counts()
     manifest = {
         "format": "ladder-mds-sft/1",
         "columns": columns(dtype, cfg.pack),

@@ -88,3 +88,6 @@ def test_added_rows_count_only_the_runs_new_rows_not_rewritten_ones(tmp_path, sp
     )
     assert by_source == {"a": 2, "b": 2}
     assert lake.added_rows(second, "x" * 33) is None  # longer than Delta's string statistics
+    # without a run id every row of the commit counts (an output each run replaces whole)
+    assert lake.added_rows(second, None) == {"": 7}
+    assert lake.added_rows(second, "r2", by="source") is None  # not a partition column: Spark

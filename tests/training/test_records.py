@@ -15,7 +15,7 @@ def test_heldout_packing_keeps_every_token_and_separates_documents():
 
 
 def test_shards_from_another_tokenizer_are_refused(pytestconfig):
-    from data_pipeline.tokenize.tokenizer import tokenizer_info
+    from data_pipeline.lakehouse.tokenizer import tokenizer_info
 
     folder = base_tokenizer(pytestconfig)
     same = {"tokenizer": {"sha256": tokenizer_info(folder).sha256, "vocab_size": 49152}}

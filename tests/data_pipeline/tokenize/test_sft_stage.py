@@ -14,13 +14,13 @@ from streaming import StreamingDataset
 from streaming.base.util import clean_stale_shared_memory
 
 from data_pipeline.lakehouse.tables import QUARANTINE
+from data_pipeline.lakehouse.tokenizer import load_fast_tokenizer, load_hf_tokenizer
 from data_pipeline.project import load_project
 from data_pipeline.runner import open_lakehouse, run_stage
 from data_pipeline.tokenize.mds_sets import merge_stream
 from data_pipeline.tokenize.sft import SftSpec
 from data_pipeline.tokenize.sft_packing import columns, sft_partition
 from data_pipeline.tokenize.sft_samples import wiki_qa_records
-from data_pipeline.tokenize.tokenizer import load_fast_tokenizer, load_hf_tokenizer
 from tests.tokenizers import base_tokenizer
 
 MAX = 256

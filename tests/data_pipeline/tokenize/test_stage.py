@@ -18,12 +18,12 @@ from data_pipeline.lakehouse import schemas
 from data_pipeline.lakehouse.artifacts import ArtifactRegistry
 from data_pipeline.lakehouse.lineage import RunLog
 from data_pipeline.lakehouse.tables import REJECTS, CommitInfo, TableWrite
+from data_pipeline.lakehouse.tokenizer import load_fast_tokenizer
 from data_pipeline.project import load_project
 from data_pipeline.runner import open_lakehouse, run_stage
 from data_pipeline.samples import wiki_records
 from data_pipeline.stages import stage_config
 from data_pipeline.tokenize.mds_sets import read_manifest
-from data_pipeline.tokenize.tokenizer import load_fast_tokenizer
 from tests.tokenizers import base_tokenizer
 
 SEQ = 128
@@ -216,7 +216,8 @@ def test_group_keys_place_each_group_on_its_task_and_balance_the_load(spark, tas
 
 def test_quality_buckets_name_the_streams(spark):
     from data_pipeline.lakehouse.config import ConfigError
-    from data_pipeline.tokenize.stage import TokenizeConfig, _stream_column
+    from data_pipeline.tokenize.config import TokenizeConfig
+    from data_pipeline.tokenize.stage import _stream_column
 
     df = spark.createDataFrame(
         [("a", 0.9), ("a", 0.5), ("b", 0.1), ("b", None)], "source string, quality_score double"

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from data_pipeline.tokenize.tokenizer import (
+from data_pipeline.lakehouse.tokenizer import (
     default_tokenizer_dir,
     load_fast_tokenizer,
     load_hf_tokenizer,
@@ -53,7 +53,7 @@ def test_second_call_reuses_the_folder_and_paths_resolve(tok_dir, tmp_path):
 
 def test_token_dtype_fits_the_vocabulary():
     from data_pipeline.lakehouse.config import ConfigError
-    from data_pipeline.tokenize.tokenizer import token_dtype
+    from data_pipeline.lakehouse.tokenizer import token_dtype
 
     assert token_dtype("auto", 49_152) == "uint16"
     assert token_dtype("auto", 1 << 16) == "uint16"

