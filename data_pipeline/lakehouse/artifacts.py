@@ -17,8 +17,8 @@ from typing import Any
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
 from data_pipeline.lakehouse import delta_log, storage
-from data_pipeline.lakehouse.tables import ArtifactRef, Lakehouse, TableVersion
 from data_pipeline.lakehouse.names import ARTIFACT_PREFIX, check_artifact_name
+from data_pipeline.lakehouse.tables import ArtifactRef, Lakehouse, TableVersion
 
 ARTIFACTS = "artifacts"
 PREFIX = ARTIFACT_PREFIX  # ``artifact:``, as references to artifacts start

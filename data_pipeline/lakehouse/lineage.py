@@ -21,8 +21,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from data_pipeline.lakehouse import delta_log, schemas
-from data_pipeline.lakehouse.tables import RUNS, Lakehouse, Ref, stored_ref
 from data_pipeline.lakehouse.names import ARTIFACT_PREFIX
+from data_pipeline.lakehouse.tables import RUNS, Lakehouse, Ref, stored_ref
 
 RUNNING, SUCCEEDED, FAILED, SKIPPED = "running", "succeeded", "failed", "skipped"
 #: A run recorded as running whose process is gone (killed): found by the next run or status.

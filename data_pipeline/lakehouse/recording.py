@@ -8,7 +8,8 @@ itself in the ``runs`` table.
 
 On entry the run's ``running`` row is written, in the background (waited for before the
 outcome is recorded; ``announce=False``: only its success is recorded); a normal exit
-records ``succeeded`` with the end time and duration; an exception records ``failed`` with ``<ExceptionType>: <message>`` (first 4000 characters) and is re-raised.
+records ``succeeded`` with the end time and duration; an exception records ``failed`` with
+``<ExceptionType>: <message>`` (first 4000 characters) and is re-raised.
 Timestamps are UTC; a naive ``started_at`` is taken as UTC.
 """
 
@@ -25,8 +26,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from data_pipeline.lakehouse.config import stable_hash
-from data_pipeline.lakehouse.tables import Lakehouse, Ref
 from data_pipeline.lakehouse.lineage import FAILED, RUNNING, SUCCEEDED, RunLog, RunRecord
+from data_pipeline.lakehouse.tables import Lakehouse, Ref
 
 log = logging.getLogger(__name__)
 
