@@ -22,11 +22,10 @@ def test_curate_runs_ingest_and_publishes_artifacts(prefect_harness, tmp_path, w
     assert [r["stage"] for r in results] == ["ingest"]
     ingest = results[0]
     assert ingest["status"] == "succeeded" and ingest["counts"]["kept"] == 21
-    table = _artifacts("ladder-ingest")
-    assert table, "no table artifact for the ingest stage"
-    rows = table[0].data if isinstance(table[0].data, list) else None
-    text = str(table[0].data)
-    assert "ingested_docs" in text and "flow-1" in text, rows
+    # other tests of the session (ablations) publish ladder-ingest artifacts too: find this run's
+    table = [a for a in _artifacts("ladder-ingest") if "flow-1" in str(a.data)]
+    assert table, "no table artifact for the ingest stage of run flow-1"
+    assert "ingested_docs" in str(table[0].data)
     assert _artifacts("ladder-ingest-progress")
 
     # a second flow run with unchanged inputs is a cache hit; the artifact says so

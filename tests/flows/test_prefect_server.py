@@ -104,6 +104,6 @@ def test_curate_without_prefect_runs_the_stages_in_process(
     assert main(["curate", str(config), "--no-prefect", "--run-id", "plain-1"]) == 0
     out = capsys.readouterr().out
     assert "ingest" in out and "succeeded" in out and "run plain-1" in out
-    assert "ingest     done  " in out  # the progress line of the stage, ended with its counts
+    assert f"{'ingest':<16} done  " in out  # the progress line of the stage, ended with its counts
     assert main(["-q", "curate", str(config), "--no-prefect", "--run-id", "plain-1"]) == 0
     assert "done  " not in capsys.readouterr().out
