@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from data_pipeline.lakehouse import uris
 from data_pipeline.lakehouse.locks import exclusive
 from data_pipeline.lakehouse.project import ProjectConfig
 from data_pipeline.lakehouse.schemas import BENCHMARK_ITEMS_TABLE
@@ -29,10 +30,9 @@ def gauntlet_path(gauntlet: str | None, origin: str) -> str:
     repository's own."""
     if gauntlet is None:
         return str(REPO_GAUNTLET)
-    path = Path(gauntlet)
-    if path.is_absolute() or "://" in gauntlet or origin == "<memory>":
+    if Path(gauntlet).is_absolute() or uris.is_remote(gauntlet) or origin == "<memory>":
         return gauntlet
-    return str(Path(origin).parent / path)
+    return uris.join(uris.parent(origin), gauntlet)
 
 
 def publish_benchmark_items(project: ProjectConfig, config: Any, run_id: str) -> TableVersion:
