@@ -21,6 +21,9 @@ TABLES = (
     "filtered_docs",
     "rejects",
     "deduped_docs",
+    "benchmark_items",
+    "contamination_index",
+    "decontaminated_docs",
     "heldout_docs",
     "token_counts",
 )

@@ -65,13 +65,18 @@ def project(root: str, landing: str, master: str) -> dict:
             src("parliament", "parliament/*.parquet", "parquet", metadata_fields=["lang"]),
             src("health_tweets", "tweets/healthtweets.jsonl", "jsonl", language="en"),
         ],
-        "pipeline": ["ingest", "filter", "dedup", "tokenize"],
+        "pipeline": ["ingest", "filter", "dedup", "decontaminate", "tokenize"],
         "stages": {
             "ingest": {"split_bytes": 16384},  # several splits per file: real parallel reads
             "filter": str(REPO / "conf" / "stages" / "filter.yaml"),
             "dedup": str(REPO / "conf" / "stages" / "dedup.yaml"),
-            "tokenize": {
+            # the flow publishes benchmark_items (evaluation's items) into the bucket first
+            "decontaminate": {
                 "input_table": "deduped_docs",
+                "index": {"tasks": ["arc_easy", "piqa"], "limit": 20},
+            },
+            "tokenize": {
+                "input_table": "decontaminated_docs",
                 "seq_len": 256,
                 "part_chars": 40000,
                 "heldout": {"fraction": 0.05, "min_docs": 3, "max_share": 0.2},
@@ -132,11 +137,11 @@ def test_curate_on_the_cluster_and_bucket_equals_a_local_run(local_cluster, tmp_
     logs = run([LADDER, "curate", str(remote_cfg)], remote_env, tmp_path)
 
     local, remote = digest(local_cfg, base_env, tmp_path), digest(remote_cfg, remote_env, tmp_path)
-    assert set(remote["tables"]) == set(local["tables"]) and len(local["tables"]) == 7
+    assert set(remote["tables"]) == set(local["tables"]) and len(local["tables"]) == 10
     for table, (rows, sha) in local["tables"].items():
         assert rows > 0 or table == "quarantine", table
         assert remote["tables"][table] == [rows, sha], table
-    for stage in ("ingest", "filter", "dedup", "tokenize"):
+    for stage in ("ingest", "filter", "dedup", "benchmark_items", "decontaminate", "tokenize"):
         assert untimed(remote["counts"][stage]) == untimed(local["counts"][stage]), stage
     assert local["counts"]["dedup"]["rejected"] > 0  # the tweets hold near duplicates
     assert local["streams"] and remote["streams"] == local["streams"]
