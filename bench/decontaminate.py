@@ -39,7 +39,8 @@ import pyarrow as pa
 from data_pipeline.decontam.config import DecontamConfig, IndexConfig
 from data_pipeline.decontam.index import NgramIndex, build_index
 from data_pipeline.decontam.match import CLEAN, scan_table
-from data_pipeline.decontam.scan import index_items
+from evaluation.items import gauntlet_items
+from flows.stage_inputs import REPO_GAUNTLET
 
 KINDS = ("verbatim", "recased", "respaced", "inside", "half")
 _PUNCT = {cp: " " for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp))[0] in "PS"}
@@ -160,7 +161,7 @@ def _speed(seconds: float, docs: int, chars: int) -> dict:
 def bench_decontam(args) -> tuple[dict, list[str]]:
     t0 = time.perf_counter()
     icfg = IndexConfig()
-    items = index_items(icfg)
+    items = gauntlet_items(str(REPO_GAUNTLET))
     t_items = time.perf_counter() - t0
     t0 = time.perf_counter()
     built = build_index(items, icfg)

@@ -36,7 +36,7 @@ from data_pipeline.lakehouse.tables import (
     open_lakehouse,
 )
 from data_pipeline.stages import get_stage, stage_config
-from data_pipeline.stages.registry import ProgressFn, StageContext, StageSpec
+from data_pipeline.stages.registry import STAGES, ProgressFn, StageContext, StageSpec
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +72,15 @@ def resolve_inputs(
     for table in tables:
         version = pinned.get(table, lakehouse.latest_version(table))
         if version is None:
+            producers = sorted(s.name for s in STAGES.values() if table in s.outputs)
+            hint = (
+                f"run {' or '.join(producers)} first"
+                if producers
+                else "no data stage writes it; run this stage through a flow or `ladder stage`, "
+                "which publish it first"
+            )
             raise FileNotFoundError(
-                f"input table {table!r} does not exist under {lakehouse.root}: "
-                "run the stage that produces it first"
+                f"input table {table!r} does not exist under {lakehouse.root}: {hint}"
             )
         resolved[table] = TableVersion(table, version)
     return resolved

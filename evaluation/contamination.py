@@ -1,54 +1,28 @@
-"""Contamination at evaluation time: which evaluated items occur in a model's training data.
+"""Contamination at evaluation time: per task, how many evaluated items occur in the model's
+training data, and the score without them.
 
-A model artifact's lineage (``runs`` table) leads through its training run to the tokenize
-run(s) that made its shards; their input tables, at the pinned versions, are the documents the
-model was trained on. Those documents are scanned for the evaluated items with the same n-gram
-index as the decontaminate stage (its settings when one is in the lineage, else the defaults).
-Per task, two rows of kind ``contamination``: ``contaminated_items`` (items found, ``n`` =
-items evaluated) and ``clean_<metric>`` (the score over the other items).
+Finding the items is data work (``ContaminationScan``: the flows pass
+``data_pipeline.decontam.training_data.items_in_training_data``, which follows the model's
+lineage to its training documents). Per task, two rows of kind ``contamination``:
+``contaminated_items`` (items found, ``n`` = items evaluated) and ``clean_<metric>`` (the score
+over the other items).
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from data_pipeline.lakehouse.lineage import RunLog
-from data_pipeline.lakehouse.tables import Lakehouse, Ref, TableVersion
+from data_pipeline.lakehouse.tables import Lakehouse, Ref
 from evaluation.gauntlet import TaskResult, mean_stderr
+from evaluation.items import EvalItem, task_items
 from evaluation.results import ResultRow
 from evaluation.specs import TaskSpec
 
-log = logging.getLogger(__name__)
 KIND = "contamination"
-DOC_STAGES = ("tokenize",)  # stages whose input tables are the training documents
 
-
-def training_tables(lakehouse: Lakehouse, ref: Ref, depth: int = 12):
-    """(document tables the model at ``ref`` was trained on, index settings in the lineage)."""
-    from data_pipeline.decontam.config import DecontamConfig, IndexConfig
-
-    runs, found, index, seen = RunLog(lakehouse), [], IndexConfig(), set()
-    todo: list[tuple[Ref, int]] = [(ref, 0)]
-    while todo:
-        node, level = todo.pop()
-        if node in seen or level > depth:
-            continue
-        seen.add(node)
-        run = runs.producer_of(node.table, node.version)
-        if run is None:
-            continue
-        if run.stage == "decontaminate":
-            try:
-                index = DecontamConfig.model_validate(json.loads(run.config_json)).index
-            except (ValueError, TypeError):
-                log.warning("run %s: unreadable decontaminate config; default index", run.run_id)
-        if run.stage in DOC_STAGES:
-            found += [t for t in run.inputs if isinstance(t, TableVersion)]
-        todo += [(t, level + 1) for t in run.inputs]
-    return sorted(set(found), key=str), index
+#: (lakehouse, model ref, items) -> item keys per task found in the model's training data, or
+#: None when the model has no recorded training lineage.
+ContaminationScan = Callable[[Lakehouse, Ref, Sequence[EvalItem]], dict[str, set[str]] | None]
 
 
 def contamination_rows(
@@ -58,23 +32,16 @@ def contamination_rows(
     specs: Sequence[TaskSpec],
     results: Sequence[TaskResult],
     limit: int | None,
+    scan: ContaminationScan | None,
 ) -> list[ResultRow]:
-    """Rows of kind ``contamination`` per task; none when the model has no training lineage."""
-    if ref is None or not results:
+    """Rows of kind ``contamination`` per task; none without a scan, a model artifact or a
+    training lineage."""
+    if scan is None or ref is None or not results:
         return []
-    tables, index_cfg = training_tables(lakehouse, ref)
-    if not tables:
-        return []
-    from data_pipeline.decontam.index import build_index
-    from data_pipeline.decontam.scan import contaminated_items
-    from evaluation.items import task_items
-
     items = [item for spec in specs for item in task_items(spec, limit)]
-    index_cfg = index_cfg.model_copy(update={"tasks": [s.name for s in specs], "limit": limit})
-    built = build_index(items, index_cfg)
-    parts = [lakehouse.read(t.table, t.version).select("doc_id", "source", "text") for t in tables]
-    docs = functools.reduce(lambda a, b: a.unionByName(b), parts)
-    found = contaminated_items(docs, built)
+    found = scan(lakehouse, ref, items)
+    if found is None:
+        return []
     rows = []
     for r in results:
         hit = found.get(r.task, set())

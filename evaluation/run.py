@@ -19,7 +19,7 @@ from data_pipeline.lakehouse.artifacts import ArtifactRegistry
 from data_pipeline.lakehouse.tables import Lakehouse, Ref, TableVersion
 from evaluation.backend import make_backend
 from evaluation.config import EvalConfig
-from evaluation.contamination import contamination_rows
+from evaluation.contamination import ContaminationScan, contamination_rows
 from evaluation.engine import PackedScorer
 from evaluation.gauntlet import GauntletReport, summarize
 from evaluation.harness import evaluate_task
@@ -72,8 +72,10 @@ def evaluate_model(
     golden: bool = False,
     latency: bool = False,
     progress: Report | None = None,
+    contamination: ContaminationScan | None = None,
 ) -> ModelEvaluation:
-    """Evaluate ``model_ref`` and append its rows to ``cfg.results_table``."""
+    """Evaluate ``model_ref`` and append its rows to ``cfg.results_table``; ``contamination``
+    finds evaluated items in the model's training data (no contamination rows without it)."""
     report_fn = progress or (lambda message, fraction: log.info("%s", message))
     started = dt.datetime.now(dt.UTC)
     registry = ArtifactRegistry(lakehouse)
@@ -115,7 +117,7 @@ def evaluate_model(
         evaluation.report = summarize(results, gauntlet.composite_categories)
         evaluation.rows += gauntlet_rows(model.artifact_id, evaluation.report)
         evaluation.rows += contamination_rows(
-            lakehouse, model.artifact_id, model.ref, specs, results, limit
+            lakehouse, model.artifact_id, model.ref, specs, results, limit, contamination
         )
     scorer = PackedScorer(hf_model, tokenizer, batch_tokens=cfg.engine.batch_tokens)
     if perplexity and cfg.perplexity.enabled:

@@ -156,13 +156,18 @@ def _chart_path(artifacts: str, name: str, run_id: str):
 
 def _plain_stage(config, stage, run_id, inputs, overrides) -> dict[str, Any]:
     from data_pipeline.project import load_project
-    from data_pipeline.runner import run_stage
     from flows import terminal
+    from flows.stage_inputs import run_stage_with_inputs
     from flows.stage_tasks import result_dict
 
     label = f"{run_id.rsplit('-', 1)[-1]}/{stage}"
-    result = run_stage(load_project(config, overrides), stage, run_id=run_id, inputs=inputs,
-                       progress=lambda m, f: terminal.report(label, m, f))  # fmt: skip
+    result = run_stage_with_inputs(
+        load_project(config, overrides),
+        stage,
+        run_id=run_id,
+        inputs=inputs,
+        progress=lambda m, f: terminal.report(label, m, f),
+    )
     out = result_dict(stage, result)
     terminal.done(label, terminal.stage_summary(out))
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from data_pipeline.lakehouse.names import ARTIFACT_PREFIX
 from data_pipeline.project import load_project
 from data_pipeline.stages import get_stage
 from data_pipeline.stages.registry import stage_config
@@ -43,7 +44,7 @@ def prepare_variant(
         produced.update(result["outputs"])
         last = result
     tokenize_cfg = stage_config(project, "tokenize")
-    shards = next(t for t in last["outputs"] if t.startswith("artifact:mds-"))
+    shards = next(t for t in last["outputs"] if t.startswith(f"{ARTIFACT_PREFIX}mds-"))
     counts = last["counts"]
     docs = sum(v for k, v in counts.items() if k.startswith("source.") and k.endswith(".input"))
     return {

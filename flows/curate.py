@@ -58,8 +58,8 @@ def curate_plain(
     stages: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """``curate`` without Prefect (``--no-prefect``): the same stages and results, in-process."""
-    from data_pipeline.runner import run_stage
     from flows import terminal
+    from flows.stage_inputs import run_stage_with_inputs
     from flows.stage_tasks import result_dict
 
     overrides = None
@@ -73,7 +73,7 @@ def curate_plain(
     preflight(project, stages or project.pipeline)
     results = []
     for stage in stages or project.pipeline:
-        result = run_stage(
+        result = run_stage_with_inputs(
             project,
             stage,
             run_id=run_id,

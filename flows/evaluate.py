@@ -17,6 +17,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
+from data_pipeline.decontam.training_data import items_in_training_data
 from data_pipeline.lakehouse import storage
 from data_pipeline.lakehouse.names import RunId
 from data_pipeline.project import load_project
@@ -92,6 +93,7 @@ def evaluate_one(
     ev = evaluate_model(
         cfg, model, lakehouse, project.artifacts, run_id=run_id, tasks=tasks, limit=limit,
         perplexity=perplexity, golden=golden, latency=latency, progress=progress,
+        contamination=items_in_training_data,
     )  # fmt: skip
     return {
         "model": ev.model.artifact_id,

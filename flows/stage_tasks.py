@@ -15,9 +15,10 @@ from prefect.artifacts import (
 from prefect.context import get_run_context
 
 from data_pipeline.project import load_project
-from data_pipeline.runner import StageResult, run_stage
+from data_pipeline.runner import StageResult
 from flows import terminal
 from flows.retries import retry_transient
+from flows.stage_inputs import run_stage_with_inputs
 
 
 def new_progress_artifact(key: str, description: str | None = None) -> UUID:
@@ -86,7 +87,7 @@ def stage_task(
         if fraction is not None:
             update_progress_artifact(progress_id, min(100.0, 100.0 * fraction))
 
-    result = run_stage(
+    result = run_stage_with_inputs(
         project,
         stage,
         run_id=run_id,

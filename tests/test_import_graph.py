@@ -25,11 +25,6 @@ def test_no_import_cycle():
     assert not found, f"import cycles (deferred imports included): {found}"
 
 
-# The decontaminate stage indexes the gauntlet's items, which only evaluation knows how to read
-# (a deferred import, no cycle); the one known edge against the flow.
-UPWARD_ALLOWED = {("data_pipeline.decontam.scan", "evaluation.items")}
-
-
 def test_data_flows_one_way():
     """Nothing below flows/ imports it; data_pipeline imports neither training nor evaluation."""
     graph = import_graph()
@@ -40,16 +35,7 @@ def test_data_flows_one_way():
         if (not m.startswith("flows") and t.startswith("flows"))
         or (m.startswith("data_pipeline") and t.split(".")[0] in ("training", "evaluation"))
     )
-    assert set(wrong) == UPWARD_ALLOWED, wrong
-
-
-# Still imported from outside the plumbing package: the decontamination index that evaluation's
-# contamination rows reuse (the tokenizer moved into it).
-NOT_YET_IN_PLUMBING = {
-    "data_pipeline.decontam.config",
-    "data_pipeline.decontam.index",
-    "data_pipeline.decontam.scan",
-}
+    assert not wrong, wrong
 
 
 def test_training_and_evaluation_import_only_the_plumbing_package():
@@ -61,7 +47,7 @@ def test_training_and_evaluation_import_only_the_plumbing_package():
         for t in targets
         if t.startswith("data_pipeline") and not t.startswith("data_pipeline.lakehouse")
     }
-    assert outside <= NOT_YET_IN_PLUMBING, sorted(outside - NOT_YET_IN_PLUMBING)
+    assert not outside, sorted(outside)
 
 
 def test_the_plumbing_package_imports_nothing_else_of_data_pipeline():

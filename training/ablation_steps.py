@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from data_pipeline.lakehouse.names import ARTIFACT_PREFIX
 from training.ablation import AblationConfig
 
 HELDOUT_TABLE = "ablation_heldout"
@@ -73,7 +74,7 @@ def train_proxy(cfg: AblationConfig, prepared: dict, seed: int, batches: int) ->
     )
     losses = [r["loss"] for _, r in sorted(history.items()) if r.get("loss") is not None]
     tail = losses[-max(1, len(losses) // 4) :] or [result.get("final_loss")]
-    model = next(o for o in result["outputs"] if o.startswith("artifact:model/"))
+    model = next(o for o in result["outputs"] if o.startswith(f"{ARTIFACT_PREFIX}model/"))
     return {
         "seed": seed,
         "run_name": result["run_name"],

@@ -20,7 +20,11 @@ from data_pipeline.lakehouse.config import StrictModel, stable_hash
 
 
 class IndexConfig(StrictModel):
-    """Which evaluation items are indexed and how."""
+    """Which evaluation items are indexed and how.
+
+    ``gauntlet``, ``tasks`` and ``limit`` choose the items that the flows publish to the
+    ``benchmark_items`` table before the stage runs; the stage indexes that table's pinned version.
+    """
 
     gauntlet: str | None = Field(
         default=None, description="gauntlet YAML; null = conf/eval/gauntlet.yaml of the repo"

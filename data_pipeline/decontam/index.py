@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -33,6 +33,26 @@ SCHEMA = pa.schema(
 )
 
 
+@dataclass(frozen=True)
+class IndexItem:
+    """One evaluated item as text; ``evaluation.items.EvalItem`` has the same fields."""
+
+    task: str
+    item_key: str
+    text: str
+
+
+class Item(Protocol):
+    """What the index reads of an item."""
+
+    @property
+    def task(self) -> str: ...
+    @property
+    def item_key(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+
+
 @dataclass
 class BuiltIndex:
     """Index rows, per-task statistics and the content hash."""
@@ -42,7 +62,7 @@ class BuiltIndex:
     digest: str = ""
 
 
-def index_digest(items: Sequence, config: IndexConfig) -> str:
+def index_digest(items: Sequence[Item], config: IndexConfig) -> str:
     """SHA-256 of the index settings and every (task, item key, text)."""
     h = hashlib.sha256(config.key().encode())
     for item in items:
@@ -50,7 +70,7 @@ def index_digest(items: Sequence, config: IndexConfig) -> str:
     return h.hexdigest()
 
 
-def build_index(items: Sequence, config: IndexConfig) -> BuiltIndex:
+def build_index(items: Sequence[Item], config: IndexConfig) -> BuiltIndex:
     """Word n-grams of ``items`` (objects with ``task``, ``item_key``, ``text``)."""
     tokens = tokenize(pa.array([i.text for i in items], pa.large_string()), config.normalize)
     hasher = NgramHasher(tokens)
@@ -81,7 +101,7 @@ def build_index(items: Sequence, config: IndexConfig) -> BuiltIndex:
     return BuiltIndex(rows, stats, index_digest(items, config))
 
 
-def _rows(items: Sequence, tokens, parts) -> pa.Table:
+def _rows(items: Sequence[Item], tokens, parts) -> pa.Table:
     cols: dict[str, Any] = {name: [] for name in SCHEMA.names}
     for owner, starts, h, c, length in parts:
         cols["task"] += [items[i].task for i in owner]

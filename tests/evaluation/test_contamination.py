@@ -1,16 +1,17 @@
 """Contamination at evaluation time: a model's lineage leads to its training documents, which
-are scanned for the evaluated items; the clean score leaves the found items out. And the
-contamination column of ``ladder eval compare``."""
+are scanned for the evaluated items (the scan the flows pass in); the clean score leaves the
+found items out. And the contamination column of ``ladder eval compare``."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from data_pipeline.decontam.training_data import items_in_training_data, training_tables
 from data_pipeline.lakehouse import schemas
 from data_pipeline.lakehouse.lineage import SUCCEEDED, RunLog, RunRecord
 from data_pipeline.lakehouse.tables import ArtifactRef, Lakehouse, TableVersion
 from evaluation.compare import compare, format_table
-from evaluation.contamination import contamination_rows, training_tables
+from evaluation.contamination import contamination_rows
 from evaluation.gauntlet import TaskResult
 from evaluation.items import task_items
 from evaluation.specs import load_gauntlet
@@ -50,11 +51,15 @@ def test_contaminated_items_are_counted_and_left_out_of_the_clean_score(tmp_path
     scores = [1.0, 1.0, 0.0, 0.0, 1.0, 0.0]
     result = TaskResult("piqa", "commonsense_reasoning", "acc_norm", 0.5, 0.2, 6, 0.5,
                         items=scores, item_keys=[i.item_key for i in items])  # fmt: skip
-    out = contamination_rows(lake, "model/run-1@1", MODEL, [spec], [result], 6)
+    scan = items_in_training_data
+    out = contamination_rows(lake, "model/run-1@1", MODEL, [spec], [result], 6, scan)
     by_metric = {r.metric: r for r in out}
     assert by_metric["contaminated_items"].value == 2 and by_metric["contaminated_items"].n == 6
     assert by_metric["clean_acc_norm"].value == 0.25 and by_metric["clean_acc_norm"].n == 4
-    assert contamination_rows(lake, "base", None, [spec], [result], 6) == []
+    assert contamination_rows(lake, "base", None, [spec], [result], 6, scan) == []
+    no_lineage = ArtifactRef("model/other", 1)
+    assert contamination_rows(lake, "other", no_lineage, [spec], [result], 6, scan) == []
+    assert contamination_rows(lake, "model/run-1@1", MODEL, [spec], [result], 6, None) == []
 
 
 def test_compare_prints_a_contamination_column_per_task():

@@ -1,4 +1,5 @@
-"""The decontaminate stage on real Spark + Delta with benchmark items planted in real documents.
+"""The decontaminate stage on real Spark + Delta, run as the flows run it (the benchmark items
+published first), with benchmark items planted in real documents.
 
 Items of three gauntlet tasks (real ARC-Easy, PIQA and HellaSwag items, formatted by lm-eval)
 are planted into Wikipedia lead paragraphs verbatim, re-cased, re-spaced, inside a longer
@@ -14,13 +15,14 @@ import pytest
 import yaml
 from pyspark.sql import functions as F
 
-from data_pipeline.decontam.config import IndexConfig
-from data_pipeline.decontam.scan import index_items
 from data_pipeline.lakehouse import schemas
-from data_pipeline.lakehouse.tables import REJECTS
+from data_pipeline.lakehouse.schemas import BENCHMARK_ITEMS_TABLE
+from data_pipeline.lakehouse.tables import REJECTS, Lakehouse, TableVersion
 from data_pipeline.project import load_project
-from data_pipeline.runner import open_lakehouse, run_stage
+from data_pipeline.runner import open_lakehouse, resolve_inputs
 from data_pipeline.stages.decontaminate import CONTAMINATION, INDEX_ARTIFACT, OUTPUT
+from evaluation.items import gauntlet_items
+from flows.stage_inputs import REPO_GAUNTLET, publish_inputs, run_stage_with_inputs
 from tests.corpus import texts
 
 INPUT = "docs_in"
@@ -48,7 +50,7 @@ def _variants(item: str, wiki: str, k: int) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory, spark):
     root = tmp_path_factory.mktemp("decontam")
-    items = index_items(IndexConfig(**INDEX))
+    items = gauntlet_items(str(REPO_GAUNTLET), TASKS, INDEX["limit"])
     long_items = [i for i in items if len(i.text.split()) >= 30]
     wiki = [t["text"] for t in texts(60)]
     rows, expect = [], {}
@@ -76,7 +78,7 @@ def planted(tmp_path_factory, spark):
     }
     (root / "pipeline.yaml").write_text(yaml.safe_dump(config))
     project = load_project(root / "pipeline.yaml")
-    result = run_stage(project, "decontaminate", run_id="planted")
+    result = run_stage_with_inputs(project, "decontaminate", run_id="planted")
     return project, result, dict(rows_by_id=dict((r[0], r[1]) for r in rows)), expect, clean_ids
 
 
@@ -124,3 +126,29 @@ def test_counts_add_up_and_the_index_is_an_artifact(planted):
     assert refs and "| arc_easy |" in result.report["markdown"]
     with open(result.report["files"][0], "rb") as chart:
         assert chart.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_benchmark_items_are_a_pinned_input_published_once_per_content(planted):
+    project, result, _, _, _ = planted
+    pinned = result.run.inputs[-1]
+    assert pinned == TableVersion(BENCHMARK_ITEMS_TABLE, 0)
+    lake = open_lakehouse(project)
+    items = lake.read(BENCHMARK_ITEMS_TABLE, 0)
+    assert sorted(r["task"] for r in items.select("task").distinct().collect()) == sorted(TASKS)
+    assert items.count() == 3 * INDEX["limit"]
+    assert publish_inputs(project, "decontaminate", "again") == [pinned]  # same items
+    assert publish_inputs(project, "decontaminate", "pinned", {BENCHMARK_ITEMS_TABLE: 0}) == []
+    section = {"input_table": INPUT, "index": {**INDEX, "limit": 5}}
+    fewer = load_project(project.origin, {"stages": {"decontaminate": section}})
+    assert publish_inputs(fewer, "decontaminate", "fewer") == [
+        TableVersion(BENCHMARK_ITEMS_TABLE, 1)
+    ]
+    assert lake.read(BENCHMARK_ITEMS_TABLE, 1).count() == 3 * 5
+
+
+def test_a_missing_published_input_says_what_writes_it(tmp_path, spark):
+    lake = Lakehouse(str(tmp_path / "lake"), spark)
+    with pytest.raises(FileNotFoundError, match="no data stage writes it"):
+        resolve_inputs(lake, (BENCHMARK_ITEMS_TABLE,), None)
+    with pytest.raises(FileNotFoundError, match="run decontaminate first"):
+        resolve_inputs(lake, (CONTAMINATION,), None)
