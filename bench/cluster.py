@@ -11,7 +11,7 @@ runs, one after the other, each in its own driver process (a fresh Spark applica
 
 2 vs 1 is the object store's overhead, 3 vs 2 the cluster's. Each driver first writes the same
 input table (real text: Wikipedia summaries and parliament speeches cycled to about --chars
-characters, as in bench/tokenize_mds.py; cycling makes exact duplicates for dedup), which also
+characters, as in bench/tokenize_corpus.py; cycling makes exact duplicates for dedup), which also
 warms the JVM and the Python workers, then times the ``dedup`` and ``tokenize`` stages
 (``run_stage``, the stage's own caching off). The kept documents, the tokens written and the
 shard set's content hash must be equal across the three, or the run fails. Results:
@@ -43,8 +43,7 @@ SETUPS = {  # name: (master, storage)
 
 def run_one(name: str, chars: int, folder: Path) -> dict:
     """One set-up in this process (its env says where the cluster and store are)."""
-    from tokenize_mds import build_table
-
+    from bench.tokenize_corpus import build_table
     from data_pipeline.lakehouse import storage
     from data_pipeline.lakehouse.config import SparkSettings
     from data_pipeline.lakehouse.spark import get_spark

@@ -171,7 +171,7 @@ def stage_project(root: Path, cores: int):
 
 def whole_stage(docs: list[dict], python: Path, files: int, cores: int) -> None:
     """ladder's filter stage against datatrove's local pipeline, both on ``cores`` cores."""
-    from bench.tokenize_mds import busy_cpu_seconds
+    from bench.dedup.common import busy_cpu_seconds
     from data_pipeline.runner import new_run_id, run_stage
 
     root = OUT / "whole"

@@ -74,7 +74,7 @@ def main() -> int:
 
     from composer.core import Callback
 
-    from training.recipe import recipe_from_dict
+    from training.recipe_files import recipe_from_dict
     from training.trainer import build_trainer, run_paths
 
     class Clock(Callback):

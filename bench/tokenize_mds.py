@@ -35,12 +35,9 @@ not absolute times.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -52,194 +49,13 @@ sys.path.insert(0, str(REPO))
 OUT = REPO / "bench" / "out" / "tokenize"
 WARMUP_CHARS = 1_000_000
 
-CEILING = r"""
-import json, shutil, sys, time
-import pyarrow as pa
-import pyarrow.parquet as pq
-from tokenizers import Tokenizer
-sys.path.insert(0, sys.argv[3])
-from data_pipeline.tokenize import packing
-texts = pq.read_table(sys.argv[2]).column("text").to_pylist()
-tok_json = open(sys.argv[1], encoding="utf-8").read()
-batches = [
-    pa.RecordBatch.from_pylist([{"stream": "s", "part": 0, "source": "s", "text": t} for t in
-                                texts[i:i + 10000]])
-    for i in range(0, len(texts), 10000)
-]
-result = {}
-for key in ("encode", "ids", "pack"):
-    tok = Tokenizer.from_str(tok_json)  # fresh: a cold BPE cache, like a one-pass job
-    cpu, wall, tokens = time.process_time(), time.perf_counter(), 0
-    if key == "pack":  # ladder's Spark worker function, called in this process
-        packing._TOKENIZERS.clear()
-        spec = packing.PackSpec(tok_json, 0, None, 2048, "uint16", sys.argv[4])
-        shutil.rmtree(sys.argv[4], ignore_errors=True)
-        rows = list(packing.pack_partition(spec)(iter(batches)))
-        tokens = sum(r["tokens"] for b in rows for r in b.to_pylist() if r["kind"] == "source")
-    else:
-        for i in range(0, len(texts), 10000):
-            encs = tok.encode_batch_fast(texts[i:i + 10000], add_special_tokens=False)
-            tokens += sum(len(e.ids) for e in encs) if key == "ids" else sum(map(len, encs))
-    result[key] = (tokens, time.process_time() - cpu, time.perf_counter() - wall)
-print(json.dumps(result))
-"""
 
-
-def build_table(spark, lake_root: Path, chars: int, table: str) -> tuple[int, int]:
-    from data_pipeline.lakehouse import schemas
-    from data_pipeline.lakehouse.tables import CommitInfo, Lakehouse, TableWrite
-    from data_pipeline.samples import PARL, csv_in_zip, wiki_records
-    from data_pipeline.samples import WIKI_LANGS as WIKI
-
-    by_source = {f"wiki_{lang}": [r["text"] for r in wiki_records(lang)] for lang in WIKI}
-    for lang, relative in PARL.items():
-        by_source[f"parl_{lang}"] = [r["text"] for r in csv_in_zip(relative)]
-    # interleave the sources so that any size holds all of them
-    pool = [
-        (source, texts[i])
-        for i in range(max(map(len, by_source.values())))
-        for source, texts in by_source.items()
-        if i < len(texts) and texts[i].strip()
-    ]
-    rows, total, i = [], 0, 0
-    now = dt.datetime(2024, 1, 1)
-    while total < chars:
-        source, text = pool[i % len(pool)]
-        doc_id = hashlib.sha256(f"{i}\0{text}".encode()).hexdigest()[:32]
-        rows.append((doc_id, text, source, "mixed", f"bench:{i}", {}, now, "bench"))
-        total += len(text)
-        i += 1
-    lake = Lakehouse(str(lake_root), spark)
-    df = spark.createDataFrame(rows, schemas.DOCUMENTS)
-    lake.write(TableWrite(table, df), CommitInfo(f"bench-{table}", "bench", "h", "c"))
-    return len(rows), total
-
-
-def run_ceiling(tok_json: Path, texts_file: Path, scratch: Path) -> dict:
-    env = dict(os.environ, RAYON_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
-    args = [str(tok_json), str(texts_file), str(REPO), str(scratch)]
-    done = subprocess.run(
-        [sys.executable, "-c", CEILING, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def busy_cpu_seconds() -> float:
-    """CPU seconds the whole machine has been busy (user, nice, system, irq, softirq).
-
-    Counts the driver, the Spark JVM and every Python worker, including workers that exit during
-    a run (Spark stops workers idle for a minute; a per-process sum loses their time), plus
-    whatever else runs: on an otherwise idle machine that is a few hundredths of a CPU second
-    per second, charged to the Spark pipelines, not to the ceiling.
-    """
-    import psutil
-
-    t = psutil.cpu_times()
-    return t.user + t.nice + t.system + t.irq + t.softirq
-
-
-def run_dataframe_to_mds(df, tok_json: str, out: Path, seq_len: int) -> tuple[float, int]:
-    from streaming.base.converters import dataframe_to_mds
-
-    def pack(pdf, tokenizer_json: str, seq_len: int, eos: int):
-        import numpy as np
-
-        global _BENCH_TOK
-        try:
-            tok = _BENCH_TOK
-        except NameError:
-            from tokenizers import Tokenizer
-
-            os.environ["TOKENIZERS_PARALLELISM"] = "false"  # one thread per task, as ours
-            tok = _BENCH_TOK = Tokenizer.from_str(tokenizer_json)
-        encs = tok.encode_batch_fast(pdf["text"].tolist(), add_special_tokens=False)
-        flat = np.fromiter(
-            (t for e in encs for t in [*e.ids, eos]), np.uint16, count=sum(len(e) + 1 for e in encs)
-        )
-        for j in range(len(flat) // seq_len):
-            yield {"tokens": flat[j * seq_len : (j + 1) * seq_len]}
-
-    shutil.rmtree(out, ignore_errors=True)
-    started = time.perf_counter()
-    dataframe_to_mds(
-        df,
-        merge_index=True,
-        mds_kwargs={
-            "out": str(out),
-            "columns": {"tokens": "ndarray:uint16"},
-            "compression": "zstd",
-            "hashes": ["sha1", "xxh64"],
-        },
-        udf_iterable=pack,
-        udf_kwargs={"tokenizer_json": tok_json, "seq_len": seq_len, "eos": 0},
-    )
-    seconds = time.perf_counter() - started
-    index = json.loads((out / "index.json").read_text())
-    return seconds, sum(s["samples"] for s in index["shards"]) * seq_len
-
-
-class StageMeter:
-    """CPU and wall marks around the tokenize stage's data path (bench instrumentation only).
-
-    The data path runs from the stage's first read of its input to the end of
-    ``finish_shard_set`` (every shard written, tails packed, indexes merged); what follows is
-    the artifact registration and the Delta commits of the held-out, rejects and token-count
-    tables, and what precedes it the run record.
-    """
-
-    def __init__(self):
-        from data_pipeline.stages import registry
-        from data_pipeline.tokenize import stage
-
-        self.marks = {}
-        read, finish = registry.StageContext.read, stage.finish_shard_set
-
-        def marked_read(ctx, *args, **kwargs):
-            self.marks.setdefault("read", self.now())
-            return read(ctx, *args, **kwargs)
-
-        def marked_finish(*args, **kwargs):
-            out = finish(*args, **kwargs)
-            self.marks["finished"] = self.now()
-            return out
-
-        registry.StageContext.read = marked_read
-        stage.finish_shard_set = marked_finish
-
-    def now(self) -> tuple[float, float]:
-        return time.perf_counter(), busy_cpu_seconds()
-
-    def run(self, project, config) -> tuple[dict, dict[str, float]]:
-        """Run the stage; return its counts and wall/CPU seconds of the stage and data path."""
-        from data_pipeline.runner import new_run_id, run_stage
-
-        self.marks.clear()
-        started = self.now()
-        result = run_stage(
-            project, "tokenize", run_id=new_run_id(), force=True, config_override=config
-        )
-        ended = self.now()
-        (read_s, read_cpu), (done_s, done_cpu) = self.marks["read"], self.marks["finished"]
-        return result.run.counts, {
-            "stage_s": ended[0] - started[0],
-            "stage_cpu": ended[1] - started[1],
-            "path_s": done_s - read_s,
-            "path_cpu": done_cpu - read_cpu,
-        }
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--chars", type=int, default=24_000_000)
-    parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--seq-len", type=int, default=2048)
-    parser.add_argument("--repeats", type=int, default=2, help="rounds (the best is kept)")
-    args = parser.parse_args()
+def measure(args: argparse.Namespace) -> dict:
+    """Build the corpus, warm up, run --repeats rounds of the three cases; the best figures."""
     os.environ.setdefault("LADDER_SPARK_JARS_DIR", str(REPO / "infra" / "jars"))
+    from bench.dedup.common import busy_cpu_seconds
+    from bench.tokenize_cases import StageMeter, run_ceiling, run_dataframe_to_mds
+    from bench.tokenize_corpus import build_table
     from data_pipeline.lakehouse.config import SparkSettings
     from data_pipeline.lakehouse.spark import get_spark
     from data_pipeline.lakehouse.tokenizer import default_tokenizer_dir, tokenizer_json_path
@@ -318,12 +134,28 @@ def main() -> None:
         )
         d2m_s = min(d2m_s, time.perf_counter() - started)
         d2m_cpu = min(d2m_cpu, busy_cpu_seconds() - cpu)
-    ours_tokens, written = counts["tokens"], counts["tokens.written"]
+    written = counts["tokens.written"]
+    return {
+        "docs": docs,
+        "chars": chars,
+        "tokens": counts["tokens"],
+        "cores": args.cores,
+        "ceiling": ceiling,
+        "ours": ours,
+        "d2m_s": d2m_s,
+        "d2m_cpu_s": d2m_cpu,
+        "written": {"ours": written, "d2m": d2m_written},
+    }
 
+
+def report(summary: dict, seq_len: int) -> None:
+    """Print the table of throughputs (x the one-thread ceiling) and the stage's breakdown."""
+    docs, chars, ours_tokens, cores = (summary[k] for k in ("docs", "chars", "tokens", "cores"))
+    ceiling, ours, d2m_s, d2m_cpu = (summary[k] for k in ("ceiling", "ours", "d2m_s", "d2m_cpu_s"))
+    written, d2m_written = summary["written"]["ours"], summary["written"]["d2m"]
     enc_tokens, enc_cpu, enc_s = ceiling["encode"]
     ids_tokens, ids_cpu, ids_s = ceiling["ids"]
     pack_tokens, pack_cpu, pack_s = ceiling["pack"]
-    cores = args.cores
     n = ours_tokens
     # name: (tokens per wall second, cores, tokens per CPU second)
     rows = {
@@ -349,7 +181,7 @@ def main() -> None:
     wall_base, cpu_base = ids_tokens / ids_s, ids_tokens / ids_cpu
     print(
         f"\n{docs:,} documents, {chars / 1e6:.1f} M characters, {ours_tokens:,} tokens "
-        f"(with EOS), seq_len {args.seq_len}, {cores} Spark cores"
+        f"(with EOS), seq_len {seq_len}, {cores} Spark cores"
     )
     print(
         f"{'pipeline':<50}{'tok/s wall':>11}{'/core':>9}{'x ceil':>8}{'tok/CPU-s':>11}{'x ceil':>8}"
@@ -375,17 +207,17 @@ def main() -> None:
         f"{lost_ours / ours_tokens:.4%}); dataframe_to_mds {d2m_written:,} "
         f"({lost_d2m:,} dropped, {lost_d2m / ours_tokens:.3%})"
     )
-    summary = {
-        "docs": docs,
-        "chars": chars,
-        "tokens": ours_tokens,
-        "cores": cores,
-        "ceiling": ceiling,
-        "ours": ours,
-        "d2m_s": d2m_s,
-        "d2m_cpu_s": d2m_cpu,
-        "written": {"ours": written, "d2m": d2m_written},
-    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chars", type=int, default=24_000_000)
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--seq-len", type=int, default=2048)
+    parser.add_argument("--repeats", type=int, default=2, help="rounds (the best is kept)")
+    args = parser.parse_args()
+    summary = measure(args)
+    report(summary, args.seq_len)
     (OUT / "summary.json").write_text(json.dumps(summary, indent=1))
 
 

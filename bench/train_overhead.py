@@ -101,7 +101,7 @@ def ladder_trainer(args, shards: Path, out: Path) -> list[float]:
     """ladder's Composer trainer on MDS shards; seconds per step from a BATCH_END clock."""
     from composer.core import Callback
 
-    from training.recipe import recipe_from_dict
+    from training.recipe_files import recipe_from_dict
     from training.trainer import build_trainer, run_paths
 
     class Clock(Callback):

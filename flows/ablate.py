@@ -71,7 +71,7 @@ def run_ablation(
     from flows.ablate_data import chain_of, prepare_variant
     from training.ablation import load_ablation, variant_stages
     from training.ablation_steps import eval_heldout
-    from training.recipe import load_recipe
+    from training.recipe_files import load_recipe
 
     started = dt.datetime.now(dt.UTC)
     cfg = load_ablation(config)

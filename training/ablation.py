@@ -187,7 +187,7 @@ def plan_text(cfg: AblationConfig, gpu: str = "h100", mfu: float = 0.4, price: f
     total; reads no data and starts neither Spark nor torch."""
     from data_pipeline.lakehouse.project import read_project
     from training.plan import format_plan, make_plan
-    from training.recipe import load_recipe
+    from training.recipe_files import load_recipe
 
     chain = cfg.stages or read_project(cfg.project).pipeline
     recipe = load_recipe(cfg.proxy.recipe)

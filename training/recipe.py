@@ -1,9 +1,11 @@
-"""Training recipes: YAML files in ``conf/train/`` validated into a typed ``Recipe``.
+"""Training recipes: the typed ``Recipe`` and its sections (model, data, optimizer, ...).
 
-Unknown keys are refused with the file and the dotted key in the message. Relative paths
-resolve against the recipe's folder; shard sets named ``artifact:NAME[@VERSION]`` are looked up
-in the project's artifact registry by the flow before training starts (``resolved()``), so the
-training processes never need Spark.
+Contract: pure validation, no file access beyond ``project_roots``. A recipe is built from a
+mapping whose relative paths are already resolved; ``training.recipe_files`` loads YAML from
+``conf/train/``, applies ``key=value`` overrides and resolves paths before handing it here.
+Shard sets named ``artifact:NAME[@VERSION]`` or ``table:NAME[@VERSION]`` stay as references
+(``artifact_refs()``) for the flow to pin before training starts, so the training processes
+never need Spark. Durations are strings such as ``100ba``, ``2ep``, ``2e9tok`` (``parse_time``).
 """
 
 from __future__ import annotations
@@ -13,17 +15,9 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, field_validator, model_validator
 
-from data_pipeline.lakehouse.config import (
-    ConfigError,
-    StrictModel,
-    parse_model,
-    read_yaml,
-    resolve_path,
-    stable_hash,
-)
+from data_pipeline.lakehouse.config import StrictModel, read_yaml, resolve_path, stable_hash
 from data_pipeline.lakehouse.names import ARTIFACT_PREFIX
 
 TABLE_PREFIX = "table:"
@@ -336,74 +330,3 @@ class Recipe(StrictModel):
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=False)
-
-
-def _is_pathlike(value: str) -> bool:
-    return not value.startswith((ARTIFACT_PREFIX, TABLE_PREFIX)) and "://" not in value
-
-
-def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
-    """Resolve the recipe's relative paths against its folder (in place)."""
-    from training.base_model import KNOWN_BASE_MODELS
-
-    def fix(section: dict | None, key: str, known: tuple[str, ...] = ()) -> None:
-        if isinstance(section, dict) and isinstance(section.get(key), str):
-            value = section[key]
-            if value not in known and _is_pathlike(value):
-                section[key] = resolve_path(base, value)
-
-    for key in ("project", "output_root"):
-        fix(raw, key)
-    fix(raw.get("model"), "source", tuple(KNOWN_BASE_MODELS))
-    fix(raw.get("model"), "tokenizer", ("default",))
-    if isinstance((raw.get("model") or {}).get("config"), str):
-        fix(raw["model"], "config")
-    for key in ("shards", "mix", "eval_shards"):
-        fix(raw.get("data"), key)
-    mlflow = (raw.get("monitoring") or {}).get("mlflow")
-    fix(mlflow, "tracking_uri")
-
-
-def apply_overrides(raw: dict[str, Any], overrides: list[str] | None) -> dict[str, Any]:
-    """Apply ``key.path=value`` overrides (values parsed as YAML) to a raw recipe dict."""
-    for item in overrides or []:
-        key, sep, text = item.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"override {item!r}: expected KEY.PATH=VALUE")
-        node = raw
-        parts = key.strip().split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ConfigError(f"override {item!r}: {part!r} is not a section")
-        node[parts[-1]] = yaml.safe_load(text)
-    return raw
-
-
-def recipe_from_dict(raw: dict[str, Any], origin: str, base: Path | None = None) -> Recipe:
-    """Validate a raw recipe mapping; paths resolve against ``base`` (default: cwd)."""
-    raw = dict(raw)
-    _resolve_paths(raw, base or Path.cwd())
-    raw["origin"] = origin
-    return parse_model(Recipe, raw, origin)
-
-
-def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
-    """Load ``conf/train/NAME.yaml`` (or a bare name found there) with ``--set`` overrides."""
-    path = Path(path)
-    if not path.suffix and not path.exists():
-        path = Path("conf/train") / f"{path}.yaml"
-    raw = read_yaml(path) or {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
-    raw = apply_overrides(raw, overrides)
-    raw.setdefault("name", path.stem)
-    return recipe_from_dict(raw, str(path.resolve()), path.resolve().parent)
-
-
-def save_recipe(recipe: Recipe, path: str | Path) -> Path:
-    """Write the fully resolved recipe (absolute paths, pinned artifacts) for the launcher."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(recipe.dump(), sort_keys=False))
-    return path

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from data_pipeline.lakehouse import storage
 from data_pipeline.lakehouse.tokenizer import model_tokenizer_dir
 from training.paths import RunPaths, local_mirror, package_models_root
-from training.recipe import ARTIFACT_PREFIX, TABLE_PREFIX, Recipe, load_recipe, save_recipe
+from training.recipe import ARTIFACT_PREFIX, TABLE_PREFIX, Recipe
+from training.recipe_files import load_recipe, save_recipe
 from training.reuse import check_same_recipe
 from training.trainer import run_paths
 

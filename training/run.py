@@ -22,7 +22,8 @@ from training.callbacks.loss_history import read_history
 from training.checkpoint_sync import pull_latest, push, remote_latest
 from training.checkpoints import prune, remove_unconfirmed, set_aside_unconfirmed
 from training.launch import DIE_WITH_PARENT, die_with_parent
-from training.recipe import Recipe, load_recipe, save_recipe
+from training.recipe import Recipe
+from training.recipe_files import load_recipe, save_recipe
 from training.reuse import check_same_recipe
 from training.trainer import RunPaths, build_trainer, flat_params, run_paths
 

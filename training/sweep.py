@@ -21,7 +21,8 @@ import numpy as np
 from data_pipeline.lakehouse import storage
 from data_pipeline.lakehouse.config import stable_hash
 from training.paths import local_mirror
-from training.recipe import Recipe, load_recipe
+from training.recipe import Recipe
+from training.recipe_files import load_recipe
 
 
 @dataclass

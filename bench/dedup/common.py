@@ -1,4 +1,8 @@
-"""Shared helpers of the dedup benchmarks: Spark session, timing, memory, output folder."""
+"""Shared helpers of the benchmarks: Spark session, timing, CPU time, memory, output folder.
+
+The dedup benchmarks use all of them; the tokenize and filter benchmarks use
+``busy_cpu_seconds`` (the whole machine's CPU time, for pipelines that span processes).
+"""
 
 from __future__ import annotations
 
@@ -85,3 +89,15 @@ def save(name: str, data: dict) -> Path:
 
 def clock() -> float:
     return time.perf_counter()
+
+
+def busy_cpu_seconds() -> float:
+    """CPU seconds the whole machine has been busy (user, nice, system, irq, softirq).
+
+    Counts the driver, the Spark JVM and every Python worker, including workers that exit during
+    a run (Spark stops workers idle for a minute; a per-process sum loses their time), plus
+    whatever else runs: on an otherwise idle machine that is a few hundredths of a CPU second
+    per second, charged to the Spark pipelines, not to the ceiling.
+    """
+    t = psutil.cpu_times()
+    return t.user + t.nice + t.system + t.irq + t.softirq

@@ -2,7 +2,8 @@
 
 ``build_funnel(lake, table, version)`` walks lineage back from ``table@version`` through the runs
 that made it (``runs`` table) and reads each run's counts, the same names for every stage
-(``input``, ``kept``, ``rejected.<filter>.<reason>``, ``quarantined.<reason>``). Characters
+(``input``, ``kept``, ``rejected.<filter>.<reason>``, ``quarantined.<reason>``); rows written
+under older names are read too (``LEGACY_NAMES``: ingest's ``read``/``ingested``). Characters
 come from ``chars.*`` counts when a stage records them (filter does), otherwise from the stage's
 output table and the ``rejects``/``quarantine`` rows of that run. ``render_markdown`` and
 ``render_chart`` (PNG, matplotlib) present it; ``ladder report TABLE@VERSION`` prints it.
@@ -11,12 +12,17 @@ output table and the ``rejects``/``quarantine`` rows of that run. ``render_markd
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from data_pipeline.lakehouse import storage
 from data_pipeline.lakehouse.lineage import RunLog, RunRecord
 from data_pipeline.lakehouse.tables import ArtifactRef, Lakehouse, first_value
+
+# Count names older stage versions wrote -> today's (ingest before 2026-12-02, commit 29483d6)
+LEGACY_NAMES = {"read": "input", "ingested": "kept"}
+_LEGACY_HEAD = re.compile(r"(source\.[^.]+)?")
 
 
 @dataclass
@@ -41,12 +47,13 @@ class StageFunnel:
 
 
 def stage_funnel(run: RunRecord, output: str) -> StageFunnel:
-    """Normalise one run's counts (ingest's names included)."""
+    """Normalise one run's counts (older names included: ``current_names``)."""
     return funnel_from_counts(run.stage, run.run_id, output, run.counts)
 
 
 def funnel_from_counts(stage: str, run_id: str, output: str, c: dict[str, int]) -> StageFunnel:
-    """A stage funnel from a run's counts."""
+    """A stage funnel from a run's counts (legacy names read as today's)."""
+    c = current_names(c)
     reasons = {k.removeprefix("rejected."): v for k, v in c.items() if k.startswith("rejected.")}
     reasons |= {
         f"quarantine.{k.removeprefix('quarantined.')}": v
@@ -75,6 +82,19 @@ def funnel_from_counts(stage: str, run_id: str, output: str, c: dict[str, int]) 
         },
         {k.removeprefix("chars.edited."): v for k, v in c.items() if k.startswith("chars.edited.")},
     )
+
+
+def current_names(counts: dict[str, int]) -> dict[str, int]:
+    """``counts`` with ``LEGACY_NAMES`` renamed (``read`` -> ``input``, ``source.<name>.read`` ->
+    ``source.<name>.input``, ...); a legacy key whose current name is also there is left alone."""
+    renamed = dict(counts)
+    for key in counts:
+        head, dot, last = key.rpartition(".")
+        if last in LEGACY_NAMES and _LEGACY_HEAD.fullmatch(head):
+            new = f"{head}{dot}{LEGACY_NAMES[last]}"
+            if new not in counts:
+                renamed[new] = renamed.pop(key)
+    return renamed
 
 
 def build_funnel(lake: Lakehouse, table: str, version: int | None = None) -> list[StageFunnel]:

@@ -54,7 +54,7 @@ _SUMMARY = (
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from training.plan import format_plan, make_plan
-    from training.recipe import load_recipe
+    from training.recipe_files import load_recipe
 
     plan = make_plan(load_recipe(args.recipe, args.set), args.gpu, args.mfu, args.price)
     print(json.dumps(plan.as_dict(), indent=2) if args.json else format_plan(plan))

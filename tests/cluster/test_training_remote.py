@@ -72,7 +72,7 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
 def runs(store, tmp_path_factory):
     """A local reference run, and the same recipe on the bucket: killed, then resumed."""
     from training.checkpoint_sync import remote_latest
-    from training.recipe import recipe_from_dict
+    from training.recipe_files import recipe_from_dict
     from training.run import train
 
     tmp = tmp_path_factory.mktemp("remote-train")
@@ -210,7 +210,7 @@ def test_registered_model_and_checkpoint_name_their_remote_uris(runs, spark, sto
     from data_pipeline.lakehouse.lineage import RunLog, format_lineage, lineage
     from data_pipeline.lakehouse.tables import Lakehouse
     from training.paths import RunPaths
-    from training.recipe import load_recipe
+    from training.recipe_files import load_recipe
     from training.records import PreparedRun, record_outputs, recorded_training
 
     lakehouse = Lakehouse(str(runs.tmp / "lakehouse"), spark)

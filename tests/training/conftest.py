@@ -68,7 +68,7 @@ def shard_set(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def reference_run(shard_set, tmp_path_factory) -> dict:
     """The uninterrupted in-process run every resume and multi-process test compares with."""
-    from training.recipe import recipe_from_dict
+    from training.recipe_files import recipe_from_dict
     from training.run import train
 
     out = tmp_path_factory.mktemp("reference")

@@ -14,7 +14,7 @@ from composer.core import Callback
 from tests.training.conftest import recipe_dict
 from training.callbacks import LossSpikeDetector, TrainingDiverged
 from training.callbacks.loss_history import read_history
-from training.recipe import recipe_from_dict
+from training.recipe_files import recipe_from_dict
 from training.run import train
 
 

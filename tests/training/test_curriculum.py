@@ -17,7 +17,7 @@ from tests.training.conftest import recipe_dict
 from tests.training.shards import sequences, write_mds
 from training.callbacks.loss_history import read_history
 from training.callbacks.sample_ledger import read_ledger
-from training.recipe import recipe_from_dict
+from training.recipe_files import recipe_from_dict
 from training.run import train
 
 STORED, SEQ, PER_STREAM, BATCHES = 64, 32, 40, 12

@@ -8,7 +8,7 @@ import yaml
 
 from flows.cli import main
 from training.launch import local_command, node_commands
-from training.recipe import load_recipe
+from training.recipe_files import load_recipe
 
 
 def test_node_commands_are_exact(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 
 from flows.cli import main
 from training.plan import make_plan
-from training.recipe import recipe_from_dict
+from training.recipe_files import recipe_from_dict
 
 TINY = {
     "kind": "pretrain",

@@ -9,7 +9,7 @@ def test_a_run_name_reused_with_a_changed_recipe_is_refused_in_one_line(tmp_path
     import yaml
 
     from tests.training.conftest import recipe_dict
-    from training.recipe import recipe_from_dict
+    from training.recipe_files import recipe_from_dict
     from training.reuse import RunNameReused, check_same_recipe
     from training.trainer import run_paths
 
