@@ -21,7 +21,7 @@ from composer.models import HuggingFaceModel
 
 from training.flops import ParamCount, count_parameters, has_known_shape, train_flops_per_token
 from training.presets import preset_config
-from training.recipe import ModelSpec
+from training.recipe_sections import ModelSpec
 
 
 def resolve_attention(requested: str, device: str) -> str:

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from training.paths import RunPaths, package_models_root
-from training.recipe import Recipe, parse_time
+from training.recipe import Recipe
+from training.recipe_sections import parse_time
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from data_pipeline.lakehouse.config import ConfigError, parse_model
-from training.recipe import Recipe, parse_time
+from training.recipe import Recipe
+from training.recipe_sections import parse_time
 
 BASE = {
     "kind": "cpt",
