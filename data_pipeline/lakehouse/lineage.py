@@ -342,7 +342,7 @@ def format_lineage(node: LineageNode, indent: int = 0) -> str:
         rows = ", ".join(f"{src} <- {rid}" for src, rid in node.contributing_runs)
         lines.append(f"{pad}  rows by source <- run: {rows}")
     if run is not None and not run.inputs:
-        lines.append(f"{pad}  inputs: raw files (see config sources)")
+        lines.append(f"{pad}  inputs: files named in its config")
     for parent in node.parents:
         lines.append(f"{pad}  input:")
         lines.append(format_lineage(parent, indent + 2))
