@@ -24,6 +24,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from data_pipeline.lakehouse.figures import pyplot, save_png
 from evaluation.ablation import VariantFigures
 
 _COLUMNS = [
@@ -114,13 +115,9 @@ def write_ablation_results(
 
 def verdict_chart(ranked: list[VariantFigures], path: str | Path, title: str) -> Path:
     """Composite per variant and bits per byte per domain, each with its interval."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     names = [f"#{f.rank} {f.variant}" for f in ranked]
     domains = [m for m in (ranked[0].figures if ranked else {}) if m.startswith("bpb/")]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
@@ -145,8 +142,7 @@ def verdict_chart(ranked: list[VariantFigures], path: str | Path, title: str) ->
         ax.set_xticks(range(len(names)), names, rotation=15, fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_png(fig, str(path))
     return path
 
 

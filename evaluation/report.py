@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.figures import pyplot, save_png
 from evaluation.gauntlet import GauntletReport
 
 
@@ -15,10 +14,7 @@ def category_chart(series: dict[str, list[dict]], out: str | Path, title: str = 
 
     ``series`` maps a model label to its ``eval_results`` rows.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     labels: list[str] = []
     for rows in series.values():
@@ -40,12 +36,7 @@ def category_chart(series: dict[str, list[dict]], out: str | Path, title: str = 
     ax.set_title(title or "gauntlet categories")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    png = io.BytesIO()
-    fig.savefig(png, dpi=100, format="png")
-    plt.close(fig)
-    out = storage.absolute(str(out))
-    storage.write_bytes(out, png.getvalue())
-    return out
+    return save_png(fig, str(out), dpi=100)
 
 
 def gauntlet_text(report: GauntletReport) -> str:

@@ -17,6 +17,8 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from flows.processes import spawn
+
 POOL = "ladder-local"
 
 
@@ -52,19 +54,6 @@ def platform_env(state_dir: Path, api_url: str | None = None) -> dict[str, str]:
     if api_url:
         env["PREFECT_API_URL"] = api_url
     return env
-
-
-def _spawn(args: list[str], env: dict[str, str], log_path: Path, cwd: Path) -> subprocess.Popen:
-    log = open(log_path, "ab")  # noqa: SIM115 - the child owns it
-    return subprocess.Popen(
-        args,
-        env=env,
-        cwd=cwd,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
 
 
 def wait_healthy(
@@ -138,7 +127,7 @@ def up(
         )
     api_url = f"http://127.0.0.1:{port}/api"
     server_env = dict(platform_env(state), PREFECT_UI_API_URL=api_url)
-    server = _spawn(
+    server = spawn(
         [_bin("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         server_env,
         state / "server.log",
@@ -156,7 +145,7 @@ def up(
         )
         deploy(project_dir, env, deployments, params)
         if worker:
-            proc = _spawn(
+            proc = spawn(
                 [_bin("prefect"), "worker", "start", "--pool", POOL, "--type", "process"],
                 env,
                 state / "worker.log",

@@ -20,6 +20,7 @@ import numpy as np
 
 from data_pipeline.lakehouse import storage
 from data_pipeline.lakehouse.config import stable_hash
+from data_pipeline.lakehouse.figures import pyplot, save_png
 from training.paths import local_mirror
 from training.recipe import Recipe
 from training.recipe_files import load_recipe
@@ -137,10 +138,7 @@ def run_sweep(
 
 def plot_curves(trials: list[Trial], path: Path) -> Path:
     """Training-loss curves of every trial, one line per learning rate."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for trial in sorted(trials, key=lambda t: t.lr):
@@ -154,6 +152,5 @@ def plot_curves(trials: list[Trial], path: Path) -> Path:
     ax.set_title("learning-rate sweep (legend: final eval loss)")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_png(fig, str(path))
     return path

@@ -30,6 +30,7 @@ from data_pipeline.decontam.index import NgramIndex
 from data_pipeline.decontam.ngrams import NgramHasher, Tokens, chunk_spans, tokenize
 
 CLEAN, CUT, DROPPED = "clean", "cut", "dropped"
+ACTIONS = (CLEAN, CUT, DROPPED)
 CONTAMINATED = "contaminated"
 TOO_SHORT = "too_short_after_decontamination"
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.figures import pyplot, save_png
 
 
 def task_rows(stats: dict[str, dict[str, int]], found: dict[str, dict[str, int]]) -> list[dict]:
@@ -49,10 +48,7 @@ def markdown(rows: list[dict], counts: dict[str, int], digest: str) -> str:
 def render_chart(rows: list[dict], path: str | Path, title: str) -> str:
     """A PNG bar chart: share of each task's items found in the corpus (``path``: a local path
     or a URI)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     names = [r["task"] for r in rows][::-1]
     shares = [r["items_found"] / max(1, r["items"]) for r in rows][::-1]
@@ -64,8 +60,4 @@ def render_chart(rows: list[dict], path: str | Path, title: str) -> str:
     ax.set_xlabel("share of evaluated items found in the corpus")
     ax.set_title(title)
     fig.tight_layout()
-    png = io.BytesIO()
-    fig.savefig(png, dpi=110, format="png")
-    plt.close(fig)
-    storage.write_bytes(str(path), png.getvalue())
-    return str(path)
+    return save_png(fig, str(path))

@@ -28,6 +28,7 @@ from data_pipeline.lakehouse.config import StrictModel
 PATTERNS = {"paragraph": r"\n[ \t\r\f\v]*\n[ \t\n\r\f\v]*", "line": r"\n+"}
 SEPARATORS = {unit: re.compile(f"({p})") for unit, p in PATTERNS.items()}
 CLEAN, EDITED, DROPPED = "clean", "edited", "dropped"
+ACTIONS = (CLEAN, EDITED, DROPPED)
 EMPTY = "empty_after_paragraph_dedup"
 
 

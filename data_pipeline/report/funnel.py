@@ -11,12 +11,11 @@ output table and the ``rejects``/``quarantine`` rows of that run. ``render_markd
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data_pipeline.lakehouse import storage
+from data_pipeline.lakehouse.figures import pyplot, save_png
 from data_pipeline.lakehouse.lineage import RunLog, RunRecord
 from data_pipeline.lakehouse.tables import ArtifactRef, Lakehouse, first_value
 
@@ -223,10 +222,7 @@ def render_markdown(chain: list[StageFunnel], title: str) -> str:
 def render_chart(chain: list[StageFunnel], path: str | Path, title: str) -> str:
     """A PNG: documents remaining after each stage, and the largest drop reasons; ``path``
     may be a local path or a URI."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     reasons = sorted(
         ((f"{s.stage}: {k}", v) for s in chain for k, v in s.reasons.items()), key=lambda kv: -kv[1]
@@ -246,8 +242,4 @@ def render_chart(chain: list[StageFunnel], path: str | Path, title: str) -> str:
         ax2.axis("off")
     fig.suptitle(title)
     fig.tight_layout()
-    png = io.BytesIO()
-    fig.savefig(png, dpi=110, format="png")
-    plt.close(fig)
-    storage.write_bytes(str(path), png.getvalue())
-    return str(path)
+    return save_png(fig, str(path))

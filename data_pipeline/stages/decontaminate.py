@@ -27,7 +27,7 @@ from pyspark.sql import functions as F
 from data_pipeline.decontam import report as decontam_report
 from data_pipeline.decontam.config import DecontamConfig
 from data_pipeline.decontam.index import build_index
-from data_pipeline.decontam.match import DROPPED
+from data_pipeline.decontam.match import ACTIONS, DROPPED
 from data_pipeline.decontam.scan import found_per_task, hit_rows, index_frame, read_items, scan_docs
 from data_pipeline.lakehouse import storage
 from data_pipeline.lakehouse.schemas import BENCHMARK_ITEMS_TABLE
@@ -79,7 +79,7 @@ def run(ctx: StageContext) -> StageOutput:
     index_df = index_frame(ctx.spark, built).persist(StorageLevel.MEMORY_AND_DISK)
     annotated = scan_docs(docs, built, cfg).persist(StorageLevel.MEMORY_AND_DISK)
     funnel = account(
-        annotated, STAGE, FILTER, "decontam_action", "decontam_reason", "decontam.docs_"
+        annotated, STAGE, FILTER, "decontam_action", "decontam_reason", "decontam.docs_", ACTIONS
     )
     counts = funnel.as_counts()
     hits = hit_rows(annotated, index_df, ctx.run_id).persist(StorageLevel.MEMORY_AND_DISK)

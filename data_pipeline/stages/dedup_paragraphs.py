@@ -21,6 +21,7 @@ from pyspark.sql.types import IntegerType, LongType, StringType, StructField, St
 
 from data_pipeline.dedup.clusters import survivor_order
 from data_pipeline.dedup.paragraphs import (
+    ACTIONS,
     CLEAN,
     DROPPED,
     PIECES,
@@ -109,7 +110,9 @@ def run(ctx: StageContext) -> StageOutput:
     cfg: ParagraphDedupConfig = ctx.config
     docs = ctx.read(cfg.input_table)
     annotated, persisted, groups = annotate(docs, cfg)
-    funnel = account(annotated, STAGE, STAGE, "para_action", "para_reason", "paragraphs.docs_")
+    funnel = account(
+        annotated, STAGE, STAGE, "para_action", "para_reason", "paragraphs.docs_", ACTIONS
+    )
     counts = funnel.as_counts()
     counts["paragraphs.hashed"] = persisted[1].count()
     counts["paragraphs.repeated_groups"] = groups.count()

@@ -6,10 +6,13 @@ Keys: ``input``, ``kept``, ``rejected``, ``rejected.<filter>.<reason>``,
 ``source.<name>.{input,kept,rejected}``, ``chars.input``, ``chars.kept``, ``chars.rejected``,
 ``chars.rejected.<filter>.<reason>``, ``chars.edited.<filter>`` (characters removed from kept
 documents), ``chars.source.<name>.{input,kept,rejected,edited}`` and ``<prefix><action>``
-(documents per action). They add up as every funnel does (``Funnel.check``).
+(documents per action, 0 for each of ``actions`` that none took). They add up as every funnel
+does (``Funnel.check``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -20,7 +23,13 @@ DROPPED = "dropped"
 
 
 def account(
-    annotated: DataFrame, stage: str, filter_name: str, action: str, reason: str, prefix: str
+    annotated: DataFrame,
+    stage: str,
+    filter_name: str,
+    action: str,
+    reason: str,
+    prefix: str,
+    actions: Sequence[str],
 ) -> Funnel:
     """Aggregate ``annotated`` into the run's funnel; raise if documents or characters do not
     add up."""
@@ -35,6 +44,8 @@ def account(
     )
     funnel = Funnel(stage, sources=sorted({r["source"] for r in rows}), chars=True)
     funnel.edited(filter_name, 0)
+    for act in actions:
+        funnel.extra(f"{prefix}{act}", 0)
     for r in rows:
         src, act, docs = r["source"], r[action], r["docs"]
         in_chars, out_chars = int(r["in_chars"] or 0), int(r["out_chars"] or 0)

@@ -152,3 +152,15 @@ def test_a_missing_published_input_says_what_writes_it(tmp_path, spark):
         resolve_inputs(lake, (BENCHMARK_ITEMS_TABLE,), None)
     with pytest.raises(FileNotFoundError, match="run decontaminate first"):
         resolve_inputs(lake, (CONTAMINATION,), None)
+
+
+def test_a_corpus_without_benchmark_items_passes_untouched(planted, spark):
+    project, _, data, _, clean_ids = planted
+    rows = [_row(doc_id, data["rows_by_id"][doc_id]) for doc_id in clean_ids]
+    lake = open_lakehouse(project)
+    spark.createDataFrame(rows, schemas.DOCUMENTS).write.format("delta").save(lake.path("clean"))
+    section = {"input_table": "clean", "index": INDEX}
+    clean = load_project(project.origin, {"stages": {"decontaminate": section}})
+    c = run_stage_with_inputs(clean, "decontaminate", run_id="clean").run.counts
+    assert c["input"] == c["kept"] == c["decontam.docs_clean"] == len(clean_ids)
+    assert c["decontam.docs_cut"] == c["decontam.docs_dropped"] == c["decontam.hits"] == 0
