@@ -114,7 +114,7 @@ def test_same_run_id_twice_keeps_one_copy_and_new_run_id_makes_new_version(forma
     assert lake.read(OUTPUT, new_version).select("doc_id").distinct().count() == 21
     text = format_lineage(lineage(lake, OUTPUT, new_version))
     assert f"{OUTPUT}@{new_version}" in text and "run forced stage ingest" in text
-    assert "raw files" in text and "plain.jsonl" in text
+    assert "files named in its config" in text and "plain.jsonl" in text
 
 
 def test_txn_replay_after_a_crash_between_commit_and_run_record(formats_project):
