@@ -76,8 +76,9 @@ def resolve_inputs(
             hint = (
                 f"run {' or '.join(producers)} first"
                 if producers
-                else "no data stage writes it; run this stage through a flow or `ladder stage`, "
-                "which publish it first"
+                else "no data stage writes it: check the name; a table written outside the "
+                "data stages (benchmark_items) is published when this stage runs through a flow "
+                "or `ladder stage`"
             )
             raise FileNotFoundError(
                 f"input table {table!r} does not exist under {lakehouse.root}: {hint}"
